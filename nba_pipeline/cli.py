@@ -1,0 +1,210 @@
+"""The `nba-pipeline` command.
+
+Exit status: 0 when every run finished (also when a check failed or a phase was held back, which the
+output reports), 1 on an unexpected error, 2 on bad input. A person's mistake gets one line, never a
+traceback (NBA_PIPELINE_DEBUG=1 adds the traceback of unexpected errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from datetime import date
+
+from nba_pipeline.environment import ConfigError, Settings, load_settings
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2 (argparse would print the whole usage)
+        raise ConfigError(message)
+
+
+def _date(value: str) -> date:
+    from nba_pipeline.partitions import parse_game_date
+
+    return parse_game_date(value)
+
+
+def _source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", help="sim (default) or replay")
+    parser.add_argument("--replay-csv", help="a stats.nba.com LeagueGameLog CSV for --source replay")
+    parser.add_argument("--scenario", help="a fault scenario of the simulated league (see README)")
+    parser.add_argument("--through", type=int, default=None, help="run phases 1..N only")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="nba-pipeline", description="Run the NBA props pipeline through Dagster.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="materialize every phase for one game date")
+    run.add_argument("--date", required=True, help="ET game date, YYYY-MM-DD")
+    _source_options(run)
+    run.set_defaults(func=cmd_run)
+
+    backfill = commands.add_parser("backfill", help="materialize a date range: one run per phase")
+    backfill.add_argument("--start", required=True, help="first ET game date, YYYY-MM-DD")
+    backfill.add_argument("--end", required=True, help="last ET game date, YYYY-MM-DD")
+    _source_options(backfill)
+    backfill.set_defaults(func=cmd_backfill)
+
+    dev = commands.add_parser("dev", help="open the Dagster UI (webserver + daemon) on this data directory")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.set_defaults(func=cmd_dev)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Validated settings: nothing is written before every input has been checked."""
+    settings = load_settings(source=args.source, replay_csv=args.replay_csv, scenario=args.scenario)
+    if settings.source == "replay":
+        from nba_pipeline.sources.replay import check_replay_csv
+
+        check_replay_csv(settings.replay_csv)
+    return settings
+
+
+def _through(args: argparse.Namespace) -> int:
+    from nba_pipeline.phases import PHASES
+
+    last = PHASES[-1].number
+    through = last if args.through is None else args.through
+    if not 1 <= through <= last:
+        raise ConfigError(f"--through {through} is not a phase: phases are 1..{last}")
+    return through
+
+
+def _execute(
+    settings: Settings, start: date, end: date, through: int, mode: str, trigger: str, as_json: bool
+) -> dict:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from nba_pipeline.runner import run_phases
+    from nba_pipeline.tags import new_correlation_id
+
+    correlation_id = new_correlation_id()
+    console = Console(stderr=True)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} phases"),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=as_json and not console.is_terminal
+    ) as progress:
+        task = progress.add_task(f"{start} → {end}", total=through)
+
+        def on_phase(phase) -> None:
+            progress.update(
+                task,
+                description=f"phase {phase.number} · {phase.title} · {start} → {end}",
+                completed=phase.number - 1,
+            )
+
+        outcomes = run_phases(settings, start, end, through, mode, trigger, correlation_id, on_phase=on_phase)
+        progress.update(task, completed=through)
+    return {
+        "source": settings.source,
+        "scenario": settings.scenario,
+        "mode": mode,
+        "correlation_id": correlation_id,
+        "dagster_home": str(settings.dagster_home),
+        "phases": [o.to_json() for o in outcomes],
+    }
+
+
+def _print(report: dict, heading: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"[bold]{heading}[/bold] · source {report['source']} · scenario {report['scenario']} · mode {report['mode']}"
+    )
+    for phase in report["phases"]:
+        style = "green" if phase["status"] == "success" else "red"
+        table = Table(
+            title=f"Phase {phase['phase']} · {phase['title']} · run {phase['run_id'][:8]} · "
+            f"[{style}]{phase['status']}[/{style}] in {phase['seconds']:.1f} s",
+            title_justify="left",
+        )
+        for column in ("asset", "rows", "checks passed", "checks failed"):
+            table.add_column(column, justify="left" if column == "asset" else "right")
+        for asset in phase["assets"]:
+            rows = "—" if asset["rows"] is None else f"{asset['rows']:,}"
+            failed = f"[red]{asset['checks_failed']}[/red]" if asset["checks_failed"] else "0"
+            table.add_row(asset["asset"], rows, str(asset["checks_passed"]), failed)
+        console.print(table)
+    console.print(f"Runs are recorded in {report['dagster_home']} — `make dev` shows them in the Dagster UI.")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from nba_pipeline.partitions import require_partition
+
+    day = _date(args.date)
+    require_partition(day)
+    settings, through = _settings(args), _through(args)
+    report = {"date": day.isoformat(), **_execute(settings, day, day, through, "manual", "manual", args.json)}
+    _print(report, f"nba-pipeline run {day}", args.json)
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from nba_pipeline.partitions import require_partition
+
+    start, end = _date(args.start), _date(args.end)
+    require_partition(start)
+    require_partition(end)
+    if end < start:
+        raise ConfigError(f"--end {end} is before --start {start}")
+    settings, through = _settings(args), _through(args)
+    report = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        **_execute(settings, start, end, through, "backfill", "backfill", args.json),
+    }
+    _print(report, f"nba-pipeline backfill {start} → {end}", args.json)
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from nba_pipeline.environment import REPO_ROOT
+    from nba_pipeline.runner import ensure_instance
+
+    settings = load_settings()
+    ensure_instance(settings).dispose()
+    os.chdir(REPO_ROOT)
+    dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
+    os.execv(dagster, [dagster, "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)])
+    return 0  # unreachable
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"nba-pipeline: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nba-pipeline: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 — the one place that turns surprises into exit 1
+        print(f"nba-pipeline: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("NBA_PIPELINE_DEBUG"):
+            traceback.print_exc()
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

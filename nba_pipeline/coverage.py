@@ -1,0 +1,90 @@
+"""Games expected and games covered, per table and date (DOMAIN §5), counted in games, not rows.
+
+A game counts as covered when the table has its rows for it: both team rows, at least one played
+player row per team, at least one line. Box-score tables are expected only for games final by the
+clock. A table keyed by date rather than game (the injury report) covers the date when it has rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from nba_pipeline.partitions import ET
+
+# A game is final by the clock when the schedule says so or its tip-off was this long ago.
+FINAL_AFTER = timedelta(hours=3)
+
+
+def final_by_clock(schedule: pd.DataFrame, now: datetime) -> pd.Series:
+    now_et = pd.Timestamp(now.astimezone(ET).replace(tzinfo=None))
+    tip = pd.to_datetime(schedule["tipoff_et"])
+    return (schedule["game_status"] == 3) | (tip + FINAL_AFTER <= now_et)
+
+
+def _both_teams(frame: pd.DataFrame) -> set[str]:
+    teams = frame.groupby("game_id")["team_abbr"].nunique()
+    return set(teams[teams >= 2].index)
+
+
+def _played_both_teams(frame: pd.DataFrame) -> set[str]:
+    return _both_teams(frame[frame["player_status"] == "active"])
+
+
+def _any_row(frame: pd.DataFrame) -> set[str]:
+    return set(frame["game_id"])
+
+
+@dataclass(frozen=True)
+class CoverageRule:
+    finals_only: bool  # expected only for games final by the clock (box scores)
+    covered: Callable[[pd.DataFrame], set[str]]
+    date_keyed: bool = False  # covered as a whole date once it has rows
+
+
+RULES: dict[str, CoverageRule] = {
+    "nbac_schedule": CoverageRule(False, _any_row),
+    "nbac_gamebook_player_stats": CoverageRule(True, _played_both_teams),
+    "nbac_team_boxscore": CoverageRule(True, _both_teams),
+    "nbac_injury_report": CoverageRule(False, _any_row, date_keyed=True),
+    "odds_api_player_points_props": CoverageRule(False, _any_row),
+}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    day: date
+    expected: int
+    found: int
+    rows: int
+
+    @property
+    def completeness(self) -> float:
+        """Share of expected games covered; a date expecting no games is complete."""
+        return 1.0 if self.expected == 0 else min(self.found, self.expected) / self.expected
+
+
+def coverage_by_date(
+    table: str, frame: pd.DataFrame, schedule: pd.DataFrame, days: list[date], now: datetime
+) -> dict[date, Coverage]:
+    rule = RULES[table]
+    sched_days = (
+        pd.to_datetime(schedule["game_date"]).dt.date if not schedule.empty else pd.Series(dtype=object)
+    )
+    frame_days = pd.to_datetime(frame["game_date"]).dt.date if not frame.empty else pd.Series(dtype=object)
+    result = {}
+    for day in days:
+        games = schedule[sched_days == day] if not schedule.empty else schedule
+        if rule.finals_only and not games.empty:
+            games = games[final_by_clock(games, now)]
+        expected = set(games["game_id"]) if not games.empty else set()
+        rows = frame[frame_days == day] if not frame.empty else frame
+        if rule.date_keyed:
+            found = expected if len(rows) else set()
+        else:
+            found = (rule.covered(rows) if len(rows) else set()) & expected
+        result[day] = Coverage(day, len(expected), len(found), len(rows))
+    return result

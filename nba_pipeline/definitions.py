@@ -1,0 +1,26 @@
+"""The one entry point: assembles Definitions for the environment (loaded lazily by Dagster)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from nba_pipeline.environment import Settings, load_settings
+from nba_pipeline.phases.raw.assets import RAW_ASSETS
+from nba_pipeline.phases.scrape.assets import LANDING_ASSETS
+from nba_pipeline.resources import build_resources
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    # Locally every step runs in the run's own process: DuckDB takes one writer at a time anyway,
+    # and a subprocess per step would cost seconds. In prod, steps fan out.
+    executor = dg.in_process_executor if settings.env == "local" else dg.multiprocess_executor
+    return dg.Definitions(
+        assets=[*LANDING_ASSETS, *RAW_ASSETS],
+        resources=build_resources(settings),
+        executor=executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(load_settings())

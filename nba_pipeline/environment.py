@@ -1,0 +1,176 @@
+"""The one place that reads the process environment, lazily (never at import time).
+
+`load_settings()` turns `NBA_PIPELINE_*` variables (and CLI overrides) into a validated, frozen
+`Settings`. Every invalid value raises `ConfigError` with a one-line message naming the variable,
+so the CLI can print it and exit 2, and a code location fails to load with a readable reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+ENVIRONMENTS = ("local", "prod")
+SOURCES = ("sim", "replay")
+DEFAULT_SEED = 20211019
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REPLAY_CSV = REPO_ROOT.parent / "shared" / "data" / "nba" / "player_logs_2023-24.csv"
+
+
+class ConfigError(ValueError):
+    """A configuration or input problem a person can fix; its message is one line."""
+
+
+@dataclass(frozen=True)
+class GcpSettings:
+    """What the prod environment needs; read only when NBA_PIPELINE_ENV=prod."""
+
+    project: str
+    location: str
+    landing_bucket: str
+    export_prefix: str = "v1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "local"
+    home: Path = Path(".nba")
+    dagster_home: Path = Path(".nba/dagster")
+    source: str = "sim"
+    replay_csv: Path | None = None
+    scenario: str = "none"
+    seed: int = DEFAULT_SEED
+    now: datetime | None = None  # NBA_PIPELINE_NOW: the injected clock's fixed "now", if any
+    disabled_feeds: frozenset[str] = field(default_factory=frozenset)
+    gcp: GcpSettings | None = None
+
+    @property
+    def warehouse_path(self) -> Path:
+        # Named `warehouse`, never like a schema (nba_raw…): DuckDB would find the catalog ambiguous.
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def export_dir(self) -> Path:
+        return self.home / "exports"
+
+    @property
+    def state_dir(self) -> Path:
+        """SQLite coordination store, signal bus and the simulated league's fault counters."""
+        return self.home / "state"
+
+    def with_overrides(self, **overrides) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def parse_now(value: str, name: str = "NBA_PIPELINE_NOW") -> datetime:
+    """An ISO 8601 timestamp with an offset, e.g. 2024-01-15T11:00:00-05:00."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(
+            f"{name}={value!r} is not an ISO 8601 timestamp (e.g. 2024-01-15T11:00:00-05:00)"
+        ) from exc
+    if parsed.tzinfo is None:
+        raise ConfigError(f"{name}={value!r} needs a UTC offset (e.g. 2024-01-15T11:00:00-05:00)")
+    return parsed
+
+
+def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(allowed)}")
+    return value
+
+
+def _require(environ: Mapping[str, str], name: str, what: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"NBA_PIPELINE_ENV=prod needs {name} ({what})")
+    return value
+
+
+def load_gcp_settings(environ: Mapping[str, str]) -> GcpSettings:
+    return GcpSettings(
+        project=_require(
+            environ, "NBA_PIPELINE_GCP_PROJECT", "the GCP project of BigQuery, Pub/Sub and Firestore"
+        ),
+        location=environ.get("NBA_PIPELINE_BQ_LOCATION", "US"),
+        landing_bucket=_require(
+            environ, "NBA_PIPELINE_LANDING_BUCKET", "the GCS bucket for raw payloads and exports"
+        ),
+        export_prefix=environ.get("NBA_PIPELINE_EXPORT_PREFIX", "v1"),
+    )
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+    """Read the environment now; keyword overrides (from CLI flags) win over variables."""
+    environ = os.environ if environ is None else environ
+    env = _choice(
+        overrides.pop("env", None) or environ.get("NBA_PIPELINE_ENV", "local"),
+        ENVIRONMENTS,
+        "NBA_PIPELINE_ENV",
+    )
+    home = (
+        Path(overrides.pop("home", None) or environ.get("NBA_PIPELINE_HOME", ".nba")).expanduser().absolute()
+    )
+    dagster_home = Path(environ.get("DAGSTER_HOME") or home / "dagster").expanduser().absolute()
+    source = _choice(
+        overrides.pop("source", None) or environ.get("NBA_PIPELINE_SOURCE", "sim"),
+        SOURCES,
+        "NBA_PIPELINE_SOURCE",
+    )
+
+    replay_value = overrides.pop("replay_csv", None) or environ.get("NBA_PIPELINE_REPLAY_CSV")
+    replay_csv = Path(replay_value).expanduser().absolute() if replay_value else None
+    if replay_csv is None and DEFAULT_REPLAY_CSV.exists():
+        replay_csv = DEFAULT_REPLAY_CSV
+
+    scenario = overrides.pop("scenario", None) or environ.get("NBA_PIPELINE_SCENARIO", "none")
+    from nba_pipeline.sources.sim.scenarios import parse_scenarios  # validates names and dates
+
+    parse_scenarios(scenario)
+
+    seed_value = overrides.pop("seed", None) or environ.get("NBA_PIPELINE_SEED", str(DEFAULT_SEED))
+    try:
+        seed = int(seed_value)
+    except ValueError as exc:
+        raise ConfigError(f"NBA_PIPELINE_SEED={seed_value!r} is not an integer") from exc
+
+    now_value = overrides.pop("now", None) or environ.get("NBA_PIPELINE_NOW")
+    now = now_value if isinstance(now_value, datetime) else (parse_now(now_value) if now_value else None)
+
+    disabled_value = overrides.pop("disabled_feeds", None) or environ.get("NBA_PIPELINE_DISABLED_FEEDS", "")
+    from nba_pipeline.sources import FEEDS
+
+    disabled = (
+        frozenset(f.strip() for f in str(disabled_value).split(",") if f.strip())
+        if isinstance(disabled_value, str)
+        else frozenset(disabled_value)
+    )
+    unknown = sorted(disabled - set(FEEDS))
+    if unknown:
+        raise ConfigError(
+            f"NBA_PIPELINE_DISABLED_FEEDS names unknown feeds {unknown}; known: {', '.join(FEEDS)}"
+        )
+
+    if overrides:
+        raise TypeError(f"unknown settings overrides: {sorted(overrides)}")
+
+    return Settings(
+        env=env,
+        home=home,
+        dagster_home=dagster_home,
+        source=source,
+        replay_csv=replay_csv,
+        scenario=scenario,
+        seed=seed,
+        now=now,
+        disabled_feeds=disabled,
+        gcp=load_gcp_settings(environ) if env == "prod" else None,
+    )

@@ -1,0 +1,80 @@
+"""Game-date partitions and Eastern-time date helpers.
+
+The partition key is the ET game date: a 10 pm ET tip-off is still that ET date even though its UTC
+date is the next day. Dagster's partition set follows the real clock (every date up to tomorrow
+exists, `end_offset=2`); which date is "today" for modes and sensors comes from the injected clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from nba_pipeline.environment import ConfigError
+
+ET = ZoneInfo("America/New_York")
+UTC = ZoneInfo("UTC")
+FIRST_GAME_DATE = date(2021, 10, 19)
+
+# end_offset=1 adds the in-progress day (today); 2 makes tomorrow a partition too (playbook §1).
+GAME_DATE_PARTITIONS = dg.DailyPartitionsDefinition(
+    start_date=FIRST_GAME_DATE.isoformat(), timezone="America/New_York", end_offset=2
+)
+
+
+def to_et(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment.isoformat()} has no timezone; pass an aware one")
+    return moment.astimezone(ET)
+
+
+def et_date(moment: datetime) -> date:
+    """The ET calendar date of an aware moment (the game-date rule)."""
+    return to_et(moment).date()
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """How the warehouse stores instants: naive UTC (TIMESTAMP in DuckDB and BigQuery alike)."""
+    return to_et(moment).astimezone(UTC).replace(tzinfo=None)
+
+
+def et_datetime(day: date, hour: int, minute: int = 0) -> datetime:
+    """An aware ET wall-clock moment on `day`."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ET)
+
+
+def parse_game_date(value: str) -> date:
+    """A YYYY-MM-DD string; anything else is a one-line ConfigError."""
+    try:
+        parsed = date.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid date {value!r}: expected YYYY-MM-DD") from exc
+    if len(value) != 10:
+        raise ConfigError(f"invalid date {value!r}: expected YYYY-MM-DD")
+    return parsed
+
+
+def require_partition(day: date) -> str:
+    """The partition key of `day`, or a ConfigError when Dagster has no such partition."""
+    key = day.isoformat()
+    last = GAME_DATE_PARTITIONS.get_last_partition_key()
+    if day < FIRST_GAME_DATE or (last is not None and key > last):
+        raise ConfigError(
+            f"date {key} is outside the game-date partitions ({FIRST_GAME_DATE.isoformat()} to {last})"
+        )
+    return key
+
+
+def date_range(start: date, end: date) -> Iterator[date]:
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def dates_of(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[date]:
+    """The game dates a (possibly single-run range) materialization covers."""
+    return [date.fromisoformat(key) for key in context.partition_keys]

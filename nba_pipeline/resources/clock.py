@@ -1,0 +1,28 @@
+"""The injected clock: the only place that reads the wall clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from nba_pipeline.environment import parse_now
+
+
+class ClockResource(dg.ConfigurableResource):
+    """Supplies "now" to modes, freshness, `loaded_at` stamps and the simulated league.
+
+    `fixed_now` (from `NBA_PIPELINE_NOW` or a test) freezes it; otherwise it is the real UTC time.
+    """
+
+    fixed_now: str | None = None
+
+    def now(self) -> datetime:
+        if self.fixed_now:
+            return parse_now(self.fixed_now)
+        return datetime.now(tz=UTC)
+
+
+def system_now() -> datetime:
+    """Real time for things that must not be frozen (durations shown to a person, file stamps)."""
+    return datetime.now(tz=UTC)

@@ -1,0 +1,22 @@
+"""Run tags every run the platform launches carries (DOMAIN §6)."""
+
+from __future__ import annotations
+
+import uuid
+
+PHASE, MODE, TRIGGER, CORRELATION_ID = "nba/phase", "nba/mode", "nba/trigger", "nba/correlation_id"
+SOURCE, SCENARIO = "nba/source", "nba/scenario"
+TRIGGERS = ("cascade", "schedule", "self_heal", "manual", "backfill")
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def run_tags(phase: int, mode: str, trigger: str, correlation_id: str, **extra: str) -> dict[str, str]:
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger!r}")
+    tags = {PHASE: str(phase), MODE: mode, TRIGGER: trigger, CORRELATION_ID: correlation_id}
+    tags.update({f"nba/{k}": str(v) for k, v in extra.items() if v is not None})
+    return tags
