@@ -67,24 +67,22 @@ class Coverage:
         return 1.0 if self.expected == 0 else min(self.found, self.expected) / self.expected
 
 
+def _by_day(frame: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(frame["game_date"]).dt.date
+
+
 def coverage_by_date(
     table: str, frame: pd.DataFrame, schedule: pd.DataFrame, days: list[date], now: datetime
 ) -> dict[date, Coverage]:
+    """Coverage of each date, computed over the whole range at once (a game id carries its date)."""
     rule = RULES[table]
-    sched_days = (
-        pd.to_datetime(schedule["game_date"]).dt.date if not schedule.empty else pd.Series(dtype=object)
-    )
-    frame_days = pd.to_datetime(frame["game_date"]).dt.date if not frame.empty else pd.Series(dtype=object)
+    games = schedule[final_by_clock(schedule, now)] if rule.finals_only and not schedule.empty else schedule
+    expected = games.groupby(_by_day(games))["game_id"].agg(set).to_dict() if not games.empty else {}
+    rows = frame.groupby(_by_day(frame)).size().to_dict() if not frame.empty else {}
+    covered = rule.covered(frame) if not frame.empty else set()
     result = {}
     for day in days:
-        games = schedule[sched_days == day] if not schedule.empty else schedule
-        if rule.finals_only and not games.empty:
-            games = games[final_by_clock(games, now)]
-        expected = set(games["game_id"]) if not games.empty else set()
-        rows = frame[frame_days == day] if not frame.empty else frame
-        if rule.date_keyed:
-            found = expected if len(rows) else set()
-        else:
-            found = (rule.covered(rows) if len(rows) else set()) & expected
-        result[day] = Coverage(day, len(expected), len(found), len(rows))
+        wanted, count = expected.get(day, set()), rows.get(day, 0)
+        found = (wanted if count else set()) if rule.date_keyed else covered & wanted
+        result[day] = Coverage(day, len(wanted), len(found), count)
     return result

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def display_name(name: str) -> str:
     return name.strip()
 
 
+@lru_cache(maxsize=65536)  # names repeat on every row of a season: normalize each once
 def player_lookup(name: str) -> str:
     """Lower-case ASCII letters and digits, accents folded, generational suffixes dropped.
 

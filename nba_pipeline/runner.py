@@ -6,7 +6,6 @@ phase (the partition-range tags), never one run per date.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -53,8 +52,7 @@ def ensure_instance(settings: Settings) -> dg.DagsterInstance:
     target = settings.dagster_home / "dagster.yaml"
     if not target.exists():
         shutil.copyfile(REPO_ROOT / "dagster.yaml", target)
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    return dg.DagsterInstance.get()
+    return dg.DagsterInstance.from_config(str(settings.dagster_home))
 
 
 def phase_keys(defs: dg.Definitions, phase: Phase) -> list[dg.AssetKey]:

@@ -256,25 +256,31 @@ def parse_odds_event(payload: dict) -> list[dict]:
     day = commence.astimezone(ET).date()
     home = team_by_full_name(event["home_team"]).abbr
     away = team_by_full_name(event["away_team"]).abbr
+    event_fields = {
+        "game_id": game_id(day, away, home),
+        "game_date": day,
+        "event_id": event["id"],
+        "commence_time": _naive(commence, UTC),
+    }
     snapshot = _utc(payload["timestamp"]) if "timestamp" in payload else None
     rows: dict[tuple[str, str], dict] = {}
     for book in event.get("bookmakers", []):
         taken = snapshot or _utc(book["last_update"])
+        book_fields = {
+            **event_fields,
+            "bookmaker": book["key"],
+            "snapshot_timestamp": _naive(taken, UTC),
+            "minutes_before_tipoff": int((commence - taken).total_seconds() // 60),
+        }
         for market in book.get("markets", []):
             if market["key"] != "player_points":
                 continue
             for outcome in market["outcomes"]:
                 lookup = player_lookup(outcome["description"])
-                row = rows.setdefault(
-                    (book["key"], lookup),
-                    {
-                        "game_id": game_id(day, away, home),
-                        "game_date": day,
-                        "event_id": event["id"],
-                        "bookmaker": book["key"],
-                        "snapshot_timestamp": _naive(taken, UTC),
-                        "commence_time": _naive(commence, UTC),
-                        "minutes_before_tipoff": int((commence - taken).total_seconds() // 60),
+                row = rows.get((book["key"], lookup))
+                if row is None:
+                    row = rows[(book["key"], lookup)] = {
+                        **book_fields,
                         "player_lookup": lookup,
                         "player_name": outcome["description"],
                         "points_line": outcome.get("point"),
@@ -282,8 +288,7 @@ def parse_odds_event(payload: dict) -> list[dict]:
                         "under_price_american": None,
                         "over_price": None,
                         "under_price": None,
-                    },
-                )
+                    }
                 side = outcome["name"].lower()  # Over and Under come in either order
                 if side in ("over", "under"):
                     row[f"{side}_price_american"], row[f"{side}_price"] = _prices(outcome.get("price"))

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from nba_pipeline.identity import TEAMS
 from nba_pipeline.partitions import ET, UTC, et_datetime
 from nba_pipeline.sources.sim.games import BoxScore, PlayerLine, PlayerPlan, team_plan
-from nba_pipeline.sources.sim.league import Game, Season, rng_for
+from nba_pipeline.sources.sim.league import Game, Season, rng_for, unit
 
 BOOKS = [("fanduel", "FanDuel"), ("draftkings", "DraftKings"), ("betmgm", "BetMGM")]
 LINE_MIN_EXPECTED_MINUTES = 15.0
@@ -326,43 +326,46 @@ def snapshot_times(game: Game) -> list[datetime]:
     return times
 
 
-def _odds_name(name: str, key: str) -> str:
+def _odds_name(name: str, book: str) -> str:
     """Books spell some names differently from NBA.com ("Scotty Pippen Jr" vs "Scotty Pippen Jr.")."""
-    roll = rng_for(key, name, "spelling").random()
+    roll = unit(book, name, "spelling")
     if roll < 0.5 and name.endswith("."):
         return name[:-1]
     return name.replace(".", "") if roll < 0.3 else name
 
 
 def props_payload(season: Season, game: Game, snapshot_index: int) -> dict:
+    """One snapshot of the game's player_points market. All snapshots draw the same numbers from one
+    generator per game, so a line is stable across snapshots except for its drift."""
     times = snapshot_times(game)
     moment = times[snapshot_index]
     event_id = hashlib.md5(f"{game.day}{game.away}{game.home}".encode()).hexdigest()
-    bookmakers = []
     plans = [
         plan
         for abbr in (game.away, game.home)
         for plan in team_plan(season, game, abbr)
         if line_eligible(plan)
     ]
-    rng_books = rng_for(season.seed, game.nba_game_id, "books")
-    n_books = 2 + int(rng_books.integers(0, 2))
-    for key, title in BOOKS[:n_books]:
+    rng = rng_for(season.seed, game.nba_game_id, "lines")
+    n_books = 2 + int(rng.integers(0, 2))
+    listed = rng.random((n_books, len(plans))) < 0.92  # a book does not list every player
+    noise = rng.normal(0, 1.0, (n_books, len(plans)))
+    drift = rng.choice([-0.5, 0.0, 0.0, 0.0, 0.5], size=(n_books, len(plans), len(times))).cumsum(axis=2)
+    vig = rng.choice([-10, -5, 0, 5, 10], size=(n_books, len(plans)))
+    over_first = rng.random((n_books, len(plans))) < 0.5  # Over and Under come in either order
+    bookmakers = []
+    for b, (key, title) in enumerate(BOOKS[:n_books]):
         outcomes = []
-        for plan in plans:
-            rng = rng_for(season.seed, game.nba_game_id, plan.player.player_id, key, "line")
-            if rng.random() > 0.92:  # a book does not list every player
+        for i, plan in enumerate(plans):
+            if not listed[b, i]:
                 continue
-            base = plan.expected_points + rng.normal(0, 1.0)
-            drift = rng.choice([-0.5, 0.0, 0.0, 0.0, 0.5], size=len(times)).cumsum()
-            point = float(int(base + drift[snapshot_index])) + 0.5
-            vig = int(rng.choice([-10, -5, 0, 5, 10]))
+            point = float(int(plan.expected_points + noise[b, i] + drift[b, i, snapshot_index])) + 0.5
             name = _odds_name(plan.player.name, key)
             pair = [
-                {"name": "Over", "description": name, "price": -110 + vig, "point": point},
-                {"name": "Under", "description": name, "price": -110 - vig, "point": point},
+                {"name": "Over", "description": name, "price": -110 + int(vig[b, i]), "point": point},
+                {"name": "Under", "description": name, "price": -110 - int(vig[b, i]), "point": point},
             ]
-            outcomes += pair if rng.random() < 0.5 else pair[::-1]
+            outcomes += pair if over_first[b, i] else pair[::-1]
         bookmakers.append(
             {
                 "key": key,

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from nba_pipeline.sources.sim.league import Game, Player, Season, rng_for
+from nba_pipeline.sources.sim.league import Game, Player, Season, rng_for, unit
 
 TEAM_MINUTES = 240
 MIN_PLAYED, MAX_PLAYED = 8, 13
@@ -34,16 +34,19 @@ def availability(season: Season, player: Player, day: date) -> Availability:
         if spell.start <= day < spell.end:
             return Availability("Out", spell.reason, False)
         if day == spell.end:
-            plays = rng_for(season.seed, player.player_id, day, "return").random() < 0.7
+            plays = unit(season.seed, player.player_id, day, "return") < 0.7
             return Availability("Questionable", spell.reason, plays)
-    roll = rng_for(season.seed, player.player_id, day, "daily").random(2)
-    if player.two_way and roll[0] < 0.6:
+    roll, decides = (
+        unit(season.seed, player.player_id, day, "daily"),
+        unit(season.seed, player.player_id, day, "plays"),
+    )
+    if player.two_way and roll < 0.6:
         return Availability("Out", "G League - Two-Way", False)
-    if roll[0] < 0.015:
-        return Availability("Doubtful", "Injury/Illness - Illness", roll[1] < 0.15)
-    if roll[0] < 0.04:
-        return Availability("Questionable", "Injury/Illness - Left Knee; Soreness", roll[1] < 0.55)
-    if roll[0] < 0.07:
+    if roll < 0.015:
+        return Availability("Doubtful", "Injury/Illness - Illness", decides < 0.15)
+    if roll < 0.04:
+        return Availability("Questionable", "Injury/Illness - Left Knee; Soreness", decides < 0.55)
+    if roll < 0.07:
         return Availability("Probable", "Injury/Illness - Right Ankle; Soreness", True)
     return Availability(None, None, True)
 
