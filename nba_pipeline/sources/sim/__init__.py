@@ -43,8 +43,12 @@ class SimSource:
         if feed not in FEEDS:
             raise ValueError(f"unknown feed {feed!r}")
         season = self.season(day)
-        if feed == "schedule":
-            return [self._schedule(season, day, now)] if season else []
+        if feed == "schedule":  # the schedule always answers, with no games on an off day
+            return (
+                [Payload("schedule.json", feeds.schedule_payload(season, day, now, {}))]
+                if season is None
+                else [self._schedule(season, day, now)]
+            )
         if season is None:
             return []
         return {"boxscores": self._boxscores, "injury_report": self._injuries, "prop_lines": self._props}[

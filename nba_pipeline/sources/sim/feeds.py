@@ -49,9 +49,13 @@ def _team_header(abbr: str) -> dict:
     return {"teamId": team.team_id, "teamName": team.name, "teamCity": team.city, "teamTricode": abbr}
 
 
-def schedule_payload(season: Season, day: date, now: datetime, scores: dict[str, tuple[int, int]]) -> dict:
+def schedule_payload(
+    season: Season | None, day: date, now: datetime, scores: dict[str, tuple[int, int]]
+) -> dict:
+    """The date's slate; `season` is None in the off-season (an empty but valid schedule)."""
     games = []
-    for i, game in enumerate(season.games_by_date.get(day, []), start=1):
+    slate = season.games_by_date.get(day, []) if season else []
+    for i, game in enumerate(slate, start=1):
         status, text = _status(game, now)
         home_score, away_score = scores.get(game.nba_game_id, (0, 0))
         day_utc = et_datetime(day, 0)
@@ -96,14 +100,16 @@ def schedule_payload(season: Season, day: date, now: datetime, scores: dict[str,
                 "pointsLeaders": [],
             }
         )
+    year = day.year if day.month >= 7 else day.year - 1
+    label = season.label if season else f"{year}-{(year + 1) % 100:02d}"
     return {
         "meta": {
             "version": 1,
-            "request": f"http://nba.cloud/league/00/{season.label}/scheduleleaguev2?Format=json",
+            "request": f"http://nba.cloud/league/00/{label}/scheduleleaguev2?Format=json",
             "time": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         },
         "leagueSchedule": {
-            "seasonYear": season.label,
+            "seasonYear": label,
             "leagueId": "00",
             "gameDates": [{"gameDate": f"{day:%m/%d/%Y} 00:00:00", "games": games}] if games else [],
         },

@@ -415,11 +415,16 @@ def _assign_dates(seed: int, year: int, days: list[date]) -> list[tuple[date, st
             played_on[away].add(i)
 
     # Whatever the greedy pass could not place goes on the latest date with room for both teams.
+    def free(team: str, i: int) -> bool:
+        days_played = played_on[team] | {i}
+        return i not in played_on[team] and not any(
+            {j, j + 1, j + 2} <= days_played for j in (i - 2, i - 1, i)
+        )
+
     count_on = {i: sum(1 for d, _, _ in scheduled if d == day) for i, day in enumerate(days)}
     for home, away in pool:
         for i in range(len(days) - 1, -1, -1):
-            free = i not in played_on[home] and i not in played_on[away]
-            if free and count_on[i] < MAX_GAMES_PER_DATE:
+            if free(home, i) and free(away, i) and count_on[i] < MAX_GAMES_PER_DATE:
                 scheduled.append((days[i], home, away))
                 played_on[home].add(i)
                 played_on[away].add(i)

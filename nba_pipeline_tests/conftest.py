@@ -1,0 +1,58 @@
+"""Shared fixtures: an isolated data directory per test, the real season CSV, payload fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from nba_pipeline.environment import DEFAULT_REPLAY_CSV, load_settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DEMO_DATE = date(2024, 1, 15)
+DEMO_NOW = "2024-01-16T12:00:00-05:00"  # the morning after: every game of the demo date is final
+
+
+def fixture_json(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def require_real_csv() -> Path:
+    """The real 2023-24 season: skipped with the reason when absent, a failure in CI where it must be."""
+    if DEFAULT_REPLAY_CSV.exists():
+        return DEFAULT_REPLAY_CSV
+    if IN_CI:
+        pytest.fail(f"the real season CSV must be present in CI: {DEFAULT_REPLAY_CSV}")
+    pytest.skip(f"real 2023-24 season CSV absent ({DEFAULT_REPLAY_CSV}); tests on real data skipped")
+
+
+@pytest.fixture
+def real_csv() -> Path:
+    return require_real_csv()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path):
+    """No test sees the developer's NBA_PIPELINE_* variables or Dagster instance."""
+    for name in list(os.environ):
+        if name.startswith("NBA_PIPELINE_") or name == "DAGSTER_HOME":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NBA_PIPELINE_HOME", str(tmp_path / "nba"))
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    return tmp_path / "nba"
+
+
+@pytest.fixture
+def make_settings(home):
+    def _make(**overrides):
+        overrides.setdefault("now", DEMO_NOW)
+        return load_settings(environ={}, home=str(home), **overrides)
+
+    return _make

@@ -1,0 +1,75 @@
+"""Everything loads: assets, checks, sensors, schedules; names follow the conventions."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from nba_pipeline.definitions import build_definitions
+from nba_pipeline.environment import REPO_ROOT, load_settings
+from nba_pipeline.partitions import GAME_DATE_PARTITIONS
+from nba_pipeline.phases import PHASES
+
+
+def defs() -> dg.Definitions:
+    return build_definitions(load_settings(environ={}))
+
+
+def test_every_asset_check_sensor_and_schedule_loads():
+    d = defs()
+    dg.Definitions.validate_loadable(d)
+    graph = d.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"landing/schedule", "landing/boxscores", "landing/injury_report", "landing/prop_lines"} <= keys
+    assert {
+        "nba_raw/nbac_schedule",
+        "nba_raw/nbac_gamebook_player_stats",
+        "nba_raw/nbac_team_boxscore",
+        "nba_raw/nbac_injury_report",
+        "nba_raw/odds_api_player_points_props",
+    } <= keys
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert {(k, "rows_written") for k in keys if k.startswith("nba_raw/")} <= checks
+    for sensor in d.sensors or []:
+        assert sensor.name.endswith("_sensor")
+    for schedule in d.schedules or []:
+        assert schedule.name.endswith("_schedule")
+
+
+def test_assets_follow_the_conventions():
+    graph = defs().resolve_asset_graph()
+    groups = {p.group for p in PHASES}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.group_name in groups
+        assert len(key.path) == 2 and re.fullmatch(r"landing|nba_[a-z]+", key.path[0])
+        assert node.partitions_def == GAME_DATE_PARTITIONS
+        assert node.backfill_policy == dg.BackfillPolicy.single_run()
+    raw_deps = graph.get(dg.AssetKey(["nba_raw", "nbac_gamebook_player_stats"])).parent_keys
+    assert raw_deps == {dg.AssetKey(["landing", "boxscores"]), dg.AssetKey(["nba_raw", "nbac_schedule"])}
+
+
+def test_the_lazy_module_entry_point_and_workspace_load():
+    """`make dev` loads workspace.yaml -> nba_pipeline.definitions; a broken definition would show here."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_nothing_reads_the_wall_clock_but_the_clock_resource():
+    offenders = []
+    for path in (REPO_ROOT / "nba_pipeline").rglob("*.py"):
+        text = path.read_text()
+        if (
+            re.search(r"datetime\.now\(|date\.today\(|datetime\.utcnow\(|time\.time\(", text)
+            and path.name != "clock.py"
+        ):
+            offenders.append(path.name)
+    assert offenders == []
