@@ -183,6 +183,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     ensure_instance(settings).dispose()
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)  # the instance the CLI's runs are in
     os.chdir(REPO_ROOT)
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     os.execv(dagster, [dagster, "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)])

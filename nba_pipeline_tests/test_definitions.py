@@ -73,3 +73,19 @@ def test_nothing_reads_the_wall_clock_but_the_clock_resource():
         ):
             offenders.append(path.name)
     assert offenders == []
+
+
+def test_prod_definitions_construct_without_credentials():
+    """BigQuery and GCS resources build from env vars alone; nothing connects until a run uses them."""
+    settings = load_settings(
+        environ={
+            "NBA_PIPELINE_ENV": "prod",
+            "NBA_PIPELINE_GCP_PROJECT": "nba-props-platform",
+            "NBA_PIPELINE_LANDING_BUCKET": "nba-scraped-data",
+        }
+    )
+    d = build_definitions(settings)
+    dg.Definitions.validate_loadable(d)
+    warehouse = d.resources["warehouse"]
+    assert (warehouse.kind, warehouse.project) == ("bigquery", "nba-props-platform")
+    assert d.resources["landing"].get().uri("x.json") == "gs://nba-scraped-data/landing/x.json"
