@@ -11,6 +11,7 @@ instance and a season of per-date passes would double a backfill's bookkeeping (
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
@@ -36,50 +37,70 @@ def check_spec(
     )
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """One date's check outcome. A failure may carry a lower severity than the check's own when the
+    date is known to be unable to pass (a WARN that says why instead of a blocking ERROR)."""
+
+    passed: bool
+    metadata: dict
+    severity: dg.AssetCheckSeverity | None = None
+
+
 def emit_check(
     context: dg.AssetExecutionContext,
     key: dg.AssetKey,
     name: str,
-    per_date: Mapping[date, tuple[bool, dict]],
+    per_date: Mapping[date, Verdict],
     severity: dg.AssetCheckSeverity = ERROR,
 ) -> Iterator[dg.AssetCheckEvaluation | dg.AssetCheckResult]:
-    failed = sorted(d for d, (passed, _) in per_date.items() if not passed)
+    def level(v: Verdict) -> dg.AssetCheckSeverity:
+        return v.severity or severity
+
     if context.has_partition_key:
-        ((passed, metadata),) = per_date.values()
+        (verdict,) = per_date.values()
         yield dg.AssetCheckResult(
-            asset_key=key, check_name=name, passed=passed, metadata=metadata, severity=severity
+            asset_key=key,
+            check_name=name,
+            passed=verdict.passed,
+            metadata=verdict.metadata,
+            severity=level(verdict),
         )
         return
-    for day, (passed, metadata) in sorted(per_date.items()):
-        if passed:
-            continue
+    failed = {d: v for d, v in sorted(per_date.items()) if not v.passed}
+    for day, verdict in failed.items():
         yield dg.AssetCheckEvaluation(
             asset_key=key,
             check_name=name,
-            passed=passed,
-            metadata=metadata,
-            severity=severity,
+            passed=False,
+            metadata=verdict.metadata,
+            severity=level(verdict),
             partition=day.isoformat(),
         )
+    worst = ERROR if any(level(v) == ERROR for v in failed.values()) else WARN
     yield dg.AssetCheckResult(
         asset_key=key,
         check_name=name,
         passed=not failed,
-        severity=severity,
+        severity=worst if failed else severity,
         metadata={
             "dates": len(per_date),
             "dates_failed": len(failed),
-            "failed_dates": [d.isoformat() for d in failed[:25]],
+            "failed_dates": [d.isoformat() for d in list(failed)[:25]],
         },
     )
 
 
 def check_outcomes(result) -> dict[str, dict[str, int]]:
-    """{asset: {"passed": n, "failed": n}} from an execution result's run-level check evaluations."""
+    """{asset: {"passed": n, "failed": n, "warned": n}} from a run's check evaluations; `warned` counts
+    the failures of WARN severity (included in `failed`), which never block."""
     outcomes: dict[str, dict[str, int]] = {}
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.partition is not None and not result.dagster_run.tags.get("dagster/partition"):
             continue  # a range run: count its run-level results, not every date's
-        counts = outcomes.setdefault(evaluation.asset_key.to_user_string(), {"passed": 0, "failed": 0})
+        counts = outcomes.setdefault(
+            evaluation.asset_key.to_user_string(), {"passed": 0, "failed": 0, "warned": 0}
+        )
         counts["passed" if evaluation.passed else "failed"] += 1
+        counts["warned"] += not evaluation.passed and evaluation.severity == WARN
     return outcomes

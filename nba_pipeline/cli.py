@@ -142,9 +142,14 @@ def _print(report: dict, heading: str, as_json: bool) -> None:
             table.add_column(column, justify="left" if column == "asset" else "right")
         for asset in phase["assets"]:
             rows = "—" if asset["rows"] is None else f"{asset['rows']:,}"
-            failed = f"[red]{asset['checks_failed']}[/red]" if asset["checks_failed"] else "0"
+            errors = asset["checks_failed"] - asset["checks_warned"]
+            failed = f"[red]{errors}[/red]" if errors else "0"
+            if asset["checks_warned"]:
+                failed += f" [yellow](+{asset['checks_warned']} warn)[/yellow]"
             table.add_row(asset["asset"], rows, str(asset["checks_passed"]), failed)
         console.print(table)
+        for error in phase.get("errors", []):
+            console.print(f"  [red]✗[/red] {error}")
     console.print(f"Runs are recorded in {report['dagster_home']} — `make dev` shows them in the Dagster UI.")
 
 

@@ -51,6 +51,11 @@ RULES: dict[str, CoverageRule] = {
     "nbac_team_boxscore": CoverageRule(True, _both_teams),
     "nbac_injury_report": CoverageRule(False, _any_row, date_keyed=True),
     "odds_api_player_points_props": CoverageRule(False, _any_row),
+    "team_offense_game_summary": CoverageRule(True, _both_teams),
+    "team_defense_game_summary": CoverageRule(True, _both_teams),
+    "player_game_summary": CoverageRule(True, _both_teams),
+    "upcoming_player_game_context": CoverageRule(False, _both_teams),
+    "upcoming_team_game_context": CoverageRule(False, _both_teams),
 }
 
 

@@ -30,6 +30,7 @@ class AssetOutcome:
     rows: int | None
     checks_passed: int
     checks_failed: int
+    checks_warned: int  # failures of WARN severity, also counted in checks_failed
     materialized: bool
 
 
@@ -41,6 +42,7 @@ class PhaseOutcome:
     status: str  # success | failed
     seconds: float
     assets: list[AssetOutcome] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one line per failed step
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -58,6 +60,20 @@ def ensure_instance(settings: Settings) -> dg.DagsterInstance:
 def phase_keys(defs: dg.Definitions, phase: Phase) -> list[dg.AssetKey]:
     graph = defs.resolve_asset_graph()
     return sorted((k for k in graph.get_all_asset_keys() if graph.get(k).group_name == phase.group), key=str)
+
+
+def step_errors(result) -> list[str]:
+    """`step: Error: message` for each failed step, from the root cause rather than Dagster's wrapper."""
+    errors = []
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        error = event.event_specific_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        message = error.message.strip().splitlines()[0] if error and error.message.strip() else "failed"
+        errors.append(f"{event.step_key}: {message}")
+    return errors
 
 
 def run_phase(
@@ -94,6 +110,7 @@ def run_phase(
             rows=rows.get(k.to_user_string()),
             checks_passed=checks.get(k.to_user_string(), {}).get("passed", 0),
             checks_failed=checks.get(k.to_user_string(), {}).get("failed", 0),
+            checks_warned=checks.get(k.to_user_string(), {}).get("warned", 0),
             materialized=k.to_user_string() in rows,
         )
         for k in keys
@@ -105,6 +122,7 @@ def run_phase(
         "success" if result.success else "failed",
         round(time.monotonic() - began, 2),
         assets,
+        step_errors(result),
     )
 
 

@@ -17,6 +17,7 @@ class Phase:
 PHASES = (
     Phase(1, "phase1_scrape", "scrape"),
     Phase(2, "phase2_raw", "raw"),
+    Phase(3, "phase3_analytics", "analytics"),
 )
 PHASE_BY_NUMBER = {p.number: p for p in PHASES}
 

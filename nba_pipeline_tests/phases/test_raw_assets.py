@@ -219,3 +219,22 @@ def test_replay_date_through_dagster(make_settings, real_csv):
     # no lines, no injury reports: empty tables, passing checks, never an error
     for table in ("nba_raw/odds_api_player_points_props", "nba_raw/nbac_injury_report"):
         assert assets[table].rows == 0 and assets[table].checks_failed == 0
+
+
+def test_a_corrupt_payload_is_skipped_and_reported_not_fatal(make_settings):
+    settings = make_settings()
+    run(settings, through=1)
+    first = sorted((settings.landing_dir / "boxscores" / DEMO_DATE.isoformat()).iterdir())[0]
+    first.write_text("{not json")
+    (raw,) = run_phases(settings, DEMO_DATE, DEMO_DATE, 2, "manual", "manual", "t", first=2)
+    assert raw.status == "success" and raw.errors == []
+    with ensure_instance(settings) as instance:
+        metadata = instance.get_latest_materialization_event(
+            dg.AssetKey(["nba_raw", "nbac_team_boxscore"])
+        ).asset_materialization.metadata
+    assert (
+        metadata["unparsed_payloads"].value,
+        metadata["games_expected"].value,
+        metadata["games_covered"].value,
+    ) == (1, 10, 9)
+    assert "JSONDecodeError" in next(iter(metadata["unparsed"].value.values()))

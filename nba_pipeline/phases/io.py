@@ -1,0 +1,129 @@
+"""What every table asset shares: its declaration for Dagster, and one write-report-check path.
+
+Each table asset replaces the materialized dates' rows, reports rows written and games covered
+against the games the schedule expects, and fails its in-asset `rows_written` check when games were
+expected and zero rows were written (DOMAIN §8 items 1, 12, 13).
+"""
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+
+import dagster as dg
+import pandas as pd
+
+from nba_pipeline.checks import ERROR, ROWS_WRITTEN, WARN, Verdict, check_spec, emit_check
+from nba_pipeline.coverage import Coverage, coverage_by_date
+from nba_pipeline.partitions import GAME_DATE_PARTITIONS, utc_naive
+from nba_pipeline.phases import OWNERS, SINGLE_RUN
+from nba_pipeline.resources.warehouse import Table, Warehouse
+
+ZERO_ROWS = "fails when the schedule expected games for the date and zero rows were written"
+
+
+def schema(table: Table) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in table.columns])
+
+
+def table_metadata(table: Table) -> dict:
+    return {"dagster/column_schema": schema(table), "grain": ", ".join(table.key)}
+
+
+def table_spec(table: Table, group: str, deps: Sequence) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        table.asset_key,
+        deps=deps,
+        group_name=group,
+        description=table.description,
+        kinds={"duckdb", "pandas"},
+        owners=OWNERS,
+        metadata=table_metadata(table),
+    )
+
+
+def table_checks(table: Table, severity: dg.AssetCheckSeverity = ERROR) -> list[dg.AssetCheckSpec]:
+    return [check_spec(table.asset_key, ROWS_WRITTEN, ZERO_ROWS, severity)]
+
+
+def table_asset(
+    table: Table, group: str, deps: Sequence, severity: dg.AssetCheckSeverity = ERROR, **extra
+) -> dict:
+    """Keyword arguments of `@dg.asset` for a daily table asset."""
+    return dict(
+        key=table.asset_key,
+        group_name=group,
+        deps=deps,
+        partitions_def=GAME_DATE_PARTITIONS,
+        backfill_policy=SINGLE_RUN,
+        description=table.description,
+        kinds={"duckdb", "pandas"},
+        owners=OWNERS,
+        check_specs=table_checks(table, severity),
+        metadata=table_metadata(table),
+        **extra,
+    )
+
+
+def in_days(frame: pd.DataFrame, days: Sequence[date]) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame[pd.to_datetime(frame["game_date"]).dt.date.isin(set(days))]
+
+
+def stamped(table: Table, frame: pd.DataFrame, days: Sequence[date], now: datetime) -> pd.DataFrame:
+    """The range's rows with the table's columns, stamped with `loaded_at` from the injected clock."""
+    columns = [c for c in table.column_names if c != "loaded_at"]
+    return in_days(frame.reindex(columns=columns), days).assign(loaded_at=utc_naive(now))
+
+
+def write_and_check(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    table: Table,
+    frame: pd.DataFrame,
+    days: list[date],
+    schedule: pd.DataFrame,
+    now: datetime,
+    expected: bool = True,
+    severity: dg.AssetCheckSeverity = ERROR,
+    extra: dict | None = None,
+    explained: Mapping[date, str] | None = None,
+) -> Iterator:
+    """Replace the dates' rows, then report and check them.
+
+    `expected=False` (a feed the source does not provide, or one switched off) reports coverage but
+    never fails for missing rows. `explained` names dates whose zero rows have a known cause (no
+    history to build from yet): they still fail, as WARN with the reason, instead of blocking.
+    """
+    explained = explained or {}
+    coverage = coverage_by_date(table.name, frame, schedule, days, now)
+    written = warehouse.replace_dates(table, frame, days[0], days[-1])
+    wanted = sum(c.expected for c in coverage.values()) if expected else 0
+    found = sum(c.found for c in coverage.values())
+    yield dg.MaterializeResult(
+        asset_key=table.asset_key,
+        metadata={
+            "dagster/row_count": written,
+            "games_expected": wanted,
+            "games_covered": found,
+            "completeness": round(min(found, wanted) / wanted, 4) if wanted else 1.0,
+            "dates": len(days),
+            **(extra or {}),
+        },
+    )
+
+    def verdict(c: Coverage) -> Verdict:
+        want = c.expected if expected else 0
+        passed = not (want > 0 and c.rows == 0)
+        metadata = {
+            "games_expected": want,
+            "games_covered": c.found,
+            "rows": c.rows,
+            "completeness": round(c.completeness, 4) if want else 1.0,
+        }
+        if not passed and c.day in explained:
+            return Verdict(False, metadata | {"reason": explained[c.day]}, WARN)
+        return Verdict(passed, metadata)
+
+    yield from emit_check(
+        context, table.asset_key, ROWS_WRITTEN, {d: verdict(c) for d, c in coverage.items()}, severity
+    )
