@@ -5,6 +5,7 @@ import json
 import pytest
 
 from nba_pipeline import cli
+from nba_pipeline.phases import PHASES
 from nba_pipeline_tests.conftest import DEMO_NOW
 
 
@@ -63,13 +64,14 @@ def test_run_json_reports_every_phase(monkeypatch, capsys, home):
     assert cli.main(["run", "--date", "2024-01-15", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["date"], report["source"], report["mode"]) == ("2024-01-15", "sim", "manual")
-    assert [p["phase"] for p in report["phases"]] == [1, 2]
+    assert [p["phase"] for p in report["phases"]] == [p.number for p in PHASES]
     raw = {a["asset"]: a for a in report["phases"][1]["assets"]}
     assert raw["nba_raw/nbac_schedule"] == {
         "asset": "nba_raw/nbac_schedule",
         "rows": 10,
         "checks_passed": 1,
         "checks_failed": 0,
+        "checks_warned": 0,
         "materialized": True,
     }
     assert (home / "dagster" / "dagster.yaml").exists() and (home / "warehouse.duckdb").exists()
