@@ -1,7 +1,8 @@
 """Benchmark: exactly-once trigger claims under load, and Pub/Sub intake.
 
 1. 1,000 claims for one (phase, date, version) at once, from several processes with many threads
-   each, on SQLite and on the Firestore emulator: exactly one must win.
+   each, on SQLite and on the Firestore emulator: exactly one must win, both for a key nobody holds
+   ("fresh") and for a key whose earlier claim was released after a failed run ("released").
 2. Intake: publish N messages, pull them in bounded batches (at most 1,000) and ack, on the Pub/Sub
    emulator (and SQLite for comparison): received must equal published; the target is >= 500 msg/s.
 
@@ -27,7 +28,8 @@ from nba_pipeline.orchestration.bus import PubSubBus, SqliteBus, subscription_fo
 from nba_pipeline.orchestration.store import FirestoreStore, SqliteStore
 
 PROJECT = "nba-bench"
-KEY = (3, date(2024, 1, 15), "upstream-v1")
+FRESH_KEY = (3, date(2024, 1, 15), "upstream-v1")  # nobody holds it: create-if-absent
+RELEASED_KEY = (3, date(2024, 1, 15), "upstream-v2")  # held, then released: the retry path
 TOPIC = "nba-phase2-raw-complete"
 INTAKE_TARGET = 500  # msg/s
 
@@ -37,7 +39,7 @@ def open_store(target: tuple[str, str]):
     return SqliteStore(Path(where)) if kind == "sqlite" else FirestoreStore(PROJECT, emulator_host=where)
 
 
-def claim_worker(target, process_no: int, threads: int, per_thread: int, barrier, results) -> None:
+def claim_worker(target, key, process_no: int, threads: int, per_thread: int, barrier, results) -> None:
     """One process: `threads` threads, each with its own store handle, each making `per_thread` claims."""
     wins, errors, ended = [], [], []
 
@@ -47,7 +49,7 @@ def claim_worker(target, process_no: int, threads: int, per_thread: int, barrier
         for i in range(per_thread):
             name = f"p{process_no}-t{thread_no}-c{i}"
             try:
-                if store.claim(*KEY, name, "overnight", "cascade", name, datetime.now(UTC)).won:
+                if store.claim(*key, name, "overnight", "cascade", name, datetime.now(UTC)).won:
                     wins.append(name)
             except Exception as exc:  # counted and reported: an error is not a silent loss
                 errors.append(repr(exc))
@@ -65,13 +67,17 @@ def claim_worker(target, process_no: int, threads: int, per_thread: int, barrier
     results.put({"wins": wins, "errors": errors, "started": started, "ended": max(ended)})
 
 
-def run_claims(target, claims: int, processes: int, threads: int) -> dict:
+def run_claims(target, claims: int, processes: int, threads: int, released: bool = False) -> dict:
+    key = RELEASED_KEY if released else FRESH_KEY
+    if released:
+        open_store(target).claim(*key, "first-run", "overnight", "cascade", "c0", datetime.now(UTC))
+        open_store(target).release(*key, "the first run failed")
     per_thread = max(1, claims // (processes * threads))
     # spawn: each process starts clean (no inherited gRPC state), as separate Dagster processes do
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(processes), ctx.Queue()
     workers = [
-        ctx.Process(target=claim_worker, args=(target, p, threads, per_thread, barrier, results))
+        ctx.Process(target=claim_worker, args=(target, key, p, threads, per_thread, barrier, results))
         for p in range(processes)
     ]
     for w in workers:
@@ -81,7 +87,7 @@ def run_claims(target, claims: int, processes: int, threads: int) -> dict:
         w.join()
     winners = [name for r in reports for name in r["wins"]]
     errors = [e for r in reports for e in r["errors"]]
-    holder = open_store(target).get_claim(*KEY)
+    holder = open_store(target).get_claim(*key)
     return {
         "attempts": per_thread * threads * processes,
         "fan_in": f"{processes} proc x {threads} thr",
@@ -139,10 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     claims, intake = {}, {}
+    shape = (args.claims, args.processes, args.threads)
     with tempfile.TemporaryDirectory() as tmp:
-        claims["sqlite"] = run_claims(
-            ("sqlite", f"{tmp}/coordination.sqlite"), args.claims, args.processes, args.threads
-        )
+        sqlite = ("sqlite", f"{tmp}/coordination.sqlite")
+        claims["sqlite fresh"] = run_claims(sqlite, *shape)
+        claims["sqlite released"] = run_claims(sqlite, *shape, released=True)
         intake["sqlite"] = run_intake(SqliteBus(Path(tmp) / "signals.sqlite"), args.messages)
         reason = emulators.unavailable_reason()
         if reason:
@@ -150,9 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             with emulators.running(log_dir=Path(tmp) / "emulators", project=PROJECT) as emus:
                 firestore = ("firestore", emus[emulators.FIRESTORE].host)
-                claims["firestore-emulator"] = run_claims(
-                    firestore, args.claims, args.processes, args.threads
-                )
+                claims["firestore-emu fresh"] = run_claims(firestore, *shape)
+                claims["firestore-emu released"] = run_claims(firestore, *shape, released=True)
                 pubsub = PubSubBus(PROJECT, emulator_host=emus[emulators.PUBSUB].host)
                 intake["pubsub-emulator"] = run_intake(pubsub, args.messages)
 
