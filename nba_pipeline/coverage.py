@@ -56,6 +56,11 @@ RULES: dict[str, CoverageRule] = {
     "player_game_summary": CoverageRule(True, _both_teams),
     "upcoming_player_game_context": CoverageRule(False, _both_teams),
     "upcoming_team_game_context": CoverageRule(False, _both_teams),
+    "team_defense_zone_analysis": CoverageRule(False, _both_teams),
+    "player_shot_zone_analysis": CoverageRule(False, _both_teams),
+    "player_daily_cache": CoverageRule(False, _both_teams),
+    "player_composite_factors": CoverageRule(False, _both_teams),
+    "ml_feature_store": CoverageRule(False, _both_teams),
 }
 
 

@@ -68,6 +68,11 @@ def require_partition(day: date) -> str:
     return key
 
 
+def season_start(day: date) -> date:
+    """August 1 before the season that contains `day`: a season's games all fall after it."""
+    return date(day.year if day.month >= 8 else day.year - 1, 8, 1)
+
+
 def date_range(start: date, end: date) -> Iterator[date]:
     day = start
     while day <= end:

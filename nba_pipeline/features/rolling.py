@@ -40,7 +40,7 @@ def _asof(
 ) -> pd.DataFrame:
     """The last history row of each target's entity strictly before `at` (NaN when none)."""
     left = pd.DataFrame(
-        {key: targets[key].to_numpy(), "_at": pd.to_datetime(at).to_numpy(), "_row": np.arange(len(targets))}
+        {key: targets[key].to_numpy(), "_at": _ts(at).to_numpy(), "_row": np.arange(len(targets))}
     )
     left = left.sort_values("_at", kind="stable")
     right = h[[key, "game_date", *columns]].sort_values("game_date", kind="stable")

@@ -18,6 +18,7 @@ PHASES = (
     Phase(1, "phase1_scrape", "scrape"),
     Phase(2, "phase2_raw", "raw"),
     Phase(3, "phase3_analytics", "analytics"),
+    Phase(4, "phase4_precompute", "precompute"),
 )
 PHASE_BY_NUMBER = {p.number: p for p in PHASES}
 

@@ -5,15 +5,15 @@ against the games the schedule expects, and fails its in-asset `rows_written` ch
 expected and zero rows were written (DOMAIN §8 items 1, 12, 13).
 """
 
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
 
 import dagster as dg
 import pandas as pd
 
 from nba_pipeline.checks import ERROR, ROWS_WRITTEN, WARN, Verdict, check_spec, emit_check
 from nba_pipeline.coverage import Coverage, coverage_by_date
-from nba_pipeline.partitions import GAME_DATE_PARTITIONS, utc_naive
+from nba_pipeline.partitions import GAME_DATE_PARTITIONS, dates_of, season_start, utc_naive
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
 from nba_pipeline.resources.warehouse import Table, Warehouse
 
@@ -127,3 +127,56 @@ def write_and_check(
     yield from emit_check(
         context, table.asset_key, ROWS_WRITTEN, {d: verdict(c) for d, c in coverage.items()}, severity
     )
+
+
+# Tables built from earlier dates' games show the previous day's partition in their lineage.
+HISTORY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+
+
+def history_dep(table: Table) -> dg.AssetDep:
+    return dg.AssetDep(table.asset_key, partition_mapping=HISTORY)
+
+
+def history_start(first_day: date) -> date:
+    """How far back history is read for a range starting at `first_day`: a year, and at least the
+    whole season (recent-form windows may reach back across the off-season)."""
+    return min(first_day - timedelta(days=365), season_start(first_day))
+
+
+def derived_table_asset(
+    table: Table,
+    group: str,
+    deps: Sequence,
+    inputs: Sequence[Table],
+    build: Callable[..., pd.DataFrame],
+    history: Sequence[Table] = (),
+    explain: Callable[..., list[date]] | None = None,
+    reason: str = "",
+    with_capabilities: bool = False,
+) -> dg.AssetsDefinition:
+    """A table computed from other tables: read `inputs` for the materialized dates and `history` for
+    the dates before them (one query each per run), `build(*inputs, *history[, capabilities])`, then
+    write, report and check. `explain(schedule, *history)` names dates whose zero rows are expected,
+    for `reason`."""
+    from nba_pipeline.phases.raw.tables import SCHEDULE
+    from nba_pipeline.resources.clock import ClockResource
+    from nba_pipeline.resources.source import SourceResource
+    from nba_pipeline.resources.warehouse import WarehouseResource, read_dates
+
+    @dg.asset(**table_asset(table, group, deps))
+    def _asset(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        clock: ClockResource,
+        source: SourceResource,
+    ):
+        wh, now, days = warehouse.get(), clock.now(), dates_of(context)
+        frames = [read_dates(wh, t, days[0], days[-1]) for t in inputs]
+        before = [read_dates(wh, t, history_start(days[0]), days[-1] - timedelta(days=1)) for t in history]
+        extra = (source.capabilities(),) if with_capabilities else ()
+        frame = stamped(table, build(*frames, *before, *extra), days, now)
+        schedule = read_dates(wh, SCHEDULE, days[0], days[-1])
+        explained = {d: reason for d in explain(schedule, *frames, *before)} if explain else {}
+        yield from write_and_check(context, wh, table, frame, days, schedule, now, explained=explained)
+
+    return _asset

@@ -27,6 +27,10 @@ class SourceResource(dg.ConfigurableResource):
         """Feeds that are expected: provided by the source and not switched off (DOMAIN §4)."""
         return self.client().provides - set(self.disabled_feeds)
 
+    def capabilities(self) -> frozenset[str]:
+        """What downstream features may rely on: the active feeds and the box-score splits."""
+        return self.active_feeds() | self.client().stat_splits
+
 
 @lru_cache(maxsize=8)
 def _client(name: str, seed: int, scenario: str, replay_csv: str, state_dir: str) -> SourceClient:

@@ -116,13 +116,22 @@ def _check_range(table: Table, frame: pd.DataFrame, start: date, end: date) -> N
 def read_dates(
     warehouse: Warehouse, table: Table, start: date, end: date, columns: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """The table's rows for partition dates start..end (an absent table reads as empty)."""
+    """The table's rows for partition dates start..end (an absent table reads as empty), with the
+    in-memory conventions every computation assumes: DATE columns hold `datetime.date` objects (as
+    the parsers produce them) and TIMESTAMP columns nanosecond pandas timestamps."""
     warehouse.ensure(table)
-    cols = ", ".join(columns or table.column_names)
-    return warehouse.query(
-        f"SELECT {cols} FROM {warehouse.ref(table)} WHERE {table.partition_column} BETWEEN $start AND $end",
+    names = list(columns or table.column_names)
+    frame = warehouse.query(
+        f"SELECT {', '.join(names)} FROM {warehouse.ref(table)} WHERE {table.partition_column} BETWEEN $start AND $end",
         {"start": start, "end": end},
     )
+    kinds = dict(table.columns)
+    for name in names:
+        if kinds.get(name) == "DATE":
+            frame[name] = pd.to_datetime(frame[name]).dt.date
+        elif kinds.get(name) == "TIMESTAMP":
+            frame[name] = pd.to_datetime(frame[name]).astype("datetime64[ns]")
+    return frame
 
 
 class DuckDBWarehouse:

@@ -51,6 +51,7 @@ def encode_json(body: dict) -> bytes:
 class SourceClient(Protocol):
     name: str
     provides: frozenset[str]  # the feeds this source has at all (the replay has no lines or injuries)
+    stat_splits: frozenset[str]  # finer box-score splits it carries, e.g. "paint" points
 
     def fetch(self, feed: str, day: date, now: datetime) -> list[Payload]:
         """The feed's payloads for ET game date `day` as they stand at `now` (empty: nothing yet)."""

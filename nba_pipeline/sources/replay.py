@@ -92,6 +92,7 @@ def _team(abbr: str, score: int) -> dict:
 class ReplaySource:
     name = "replay"
     provides = frozenset({"schedule", "boxscores"})
+    stat_splits = frozenset()  # LeagueGameLog has 2-pt / 3-pt / FT only
 
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame

@@ -14,22 +14,14 @@ import pandas as pd
 
 from nba_pipeline.features import formulas as f
 from nba_pipeline.features.rolling import games_in_window, games_since, rolling_before, season_mean_before
+from nba_pipeline.partitions import season_start
 
-HISTORY_DAYS = 365  # how far back recent-form windows may reach (across the off-season)
 ROSTER_DAYS = 30  # a player who played for a team within this many days is expected on its next games
 OUT_STATUSES = ("Out", "Doubtful")
 # Per-minute rates from a few seconds of play are noise (a 1-minute cameo with 3 shots "uses" 130 %).
 MIN_MINUTES_FOR_RATES = 3.0
 # Per-minute rates from a few seconds of play are noise (a 1-minute cameo with 3 shots "uses" 130 %).
 MIN_MINUTES_FOR_RATES = 3.0
-
-
-def season_start(day: date) -> date:
-    return date(day.year if day.month >= 8 else day.year - 1, 8, 1)
-
-
-def history_start(first_day: date) -> date:
-    return min(first_day - timedelta(days=HISTORY_DAYS), season_start(first_day))
 
 
 def _dates(frame: pd.DataFrame, column: str = "game_date") -> pd.Series:

@@ -24,6 +24,7 @@ BOXSCORE_PUBLISH_DELAY = timedelta(minutes=15)
 class SimSource:
     name = "sim"
     provides = frozenset(FEEDS)
+    stat_splits = frozenset({"paint"})  # liveData box scores carry pointsInThePaint
 
     def __init__(self, seed: int, scenario: str = "none", state_dir: Path | None = None):
         self.seed = seed

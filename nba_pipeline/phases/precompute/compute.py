@@ -1,0 +1,308 @@
+"""Phase 4 computations: zone analyses, the daily cache, composite factors and the feature store.
+
+Pure functions over DataFrames. History inputs are read strictly before each target date by
+`features.rolling`, so nothing here can see the game it describes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from nba_pipeline.features.rolling import games_in_window, rolling_before, season_mean_before
+from nba_pipeline.partitions import season_start
+from nba_pipeline.phases.analytics.compute import OUT_STATUSES
+from nba_pipeline.phases.precompute.features import (
+    FEATURES,
+    MAX_DEFAULTED_FEATURES,
+    QUALITY,
+    quality_column,
+    source_column,
+)
+
+ZONES = ("two", "three", "ft", "paint", "mid")
+INJURY_CODES = {"Available": 0, "Probable": 1, "Questionable": 2, "Doubtful": 3, "Out": 4}
+PLAYER_KEYS = ["game_id", "game_date", "player_lookup", "team_abbr"]
+
+
+def _targets(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    return frame[[key, "game_date"]].reset_index(drop=True)
+
+
+def _since_season(frame: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(pd.Series([season_start(d) for d in pd.to_datetime(frame.game_date).dt.date]))
+
+
+def team_defense_zones(team_ctx: pd.DataFrame, defense_history: pd.DataFrame) -> pd.DataFrame:
+    """Last-15-game defense of each team playing on the date, against the league's last-15 average."""
+    if team_ctx.empty:
+        return team_ctx
+    values = {
+        "points_allowed": "points_allowed",
+        "opp_two_pt_points": "two_pt_allowed",
+        "opp_three_pt_points": "three_pt_allowed",
+        "opp_ft_points": "ft_allowed",
+        "opp_paint_points": "paint_allowed",
+        "opp_mid_range_points": "mid_range_allowed",
+        "defensive_rating": "def_rating",
+    }
+    teams = (
+        sorted(set(defense_history.team_abbr) | set(team_ctx.team_abbr))
+        if not defense_history.empty
+        else sorted(set(team_ctx.team_abbr))
+    )
+    days = sorted(pd.to_datetime(team_ctx.game_date).dt.date.unique())
+    league_targets = pd.DataFrame([(t, d) for d in days for t in teams], columns=["team_abbr", "game_date"])
+    r = rolling_before(defense_history, league_targets, "team_abbr", list(values), windows=[15])
+    r = pd.concat([league_targets, r], axis=1).rename(
+        columns={f"{v}_avg_last_15": f"{name}_last_15" for v, name in values.items()}
+    )
+    r = r.rename(columns={"games_before": "games_in_window"})
+    r["games_in_window"] = np.minimum(r.games_in_window, 15)
+    measured = [f"{name}_last_15" for name in values.values()]
+    league = r[r.games_in_window > 0].groupby("game_date")[measured].mean()
+    out = team_ctx[["game_id", "game_date", "team_abbr"]].merge(r, on=["team_abbr", "game_date"], how="left")
+    league_rows = league.reindex(out.game_date).reset_index(drop=True)
+    for name in ("points_allowed", "two_pt", "three_pt", "ft", "paint", "mid_range"):
+        column = "points_allowed_last_15" if name == "points_allowed" else f"{name}_allowed_last_15"
+        out[f"{name}_vs_league"] = out[column].to_numpy() - league_rows[column].to_numpy()
+    return out
+
+
+def shot_zones(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """Share of a player's points by shot type over his last 10 and 20 games."""
+    if players.empty:
+        return players
+    h = history.assign(
+        two=2 * history.two_pt_made,
+        three=3 * history.fg3m,
+        ft=history.ftm,
+        paint=history.paint_points,
+        mid=2 * history.two_pt_made - history.paint_points,
+    )
+    r = rolling_before(
+        h, _targets(players, "player_lookup"), "player_lookup", ["points", *ZONES], windows=[10, 20]
+    )
+    out = players[PLAYER_KEYS].reset_index(drop=True)
+    for w in (10, 20):
+        out[f"games_last_{w}"] = np.minimum(r.games_before, w)
+        total = r[f"points_avg_last_{w}"].replace(0, np.nan)
+        for zone in ZONES:
+            out[f"pct_{zone}_last_{w}"] = r[f"{zone}_avg_last_{w}"] / total
+    return out
+
+
+def daily_cache(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    if players.empty:
+        return players
+    targets = _targets(players, "player_lookup")
+    r = rolling_before(
+        history,
+        targets,
+        "player_lookup",
+        ["points", "minutes", "usage_rate", "ts_pct"],
+        windows=[5, 10],
+        std_windows=[10],
+    )
+    return (
+        players[PLAYER_KEYS]
+        .reset_index(drop=True)
+        .assign(
+            games_before=r.games_before,
+            points_avg_last_5=r.points_avg_last_5,
+            points_avg_last_10=r.points_avg_last_10,
+            points_avg_season=season_mean_before(
+                history, targets, "player_lookup", "points", _since_season(players)
+            ),
+            points_std_last_10=r.points_std_last_10,
+            minutes_avg_last_5=r.minutes_avg_last_5,
+            minutes_avg_last_10=r.minutes_avg_last_10,
+            games_in_last_7_days=games_in_window(history, targets, "player_lookup", 7),
+            ppm_avg_last_10=r.points_avg_last_10 / r.minutes_avg_last_10.replace(0, np.nan),
+            usage_avg_last_5=r.usage_rate_avg_last_5,
+            usage_avg_last_10=r.usage_rate_avg_last_10,
+            ts_avg_last_10=r.ts_pct_avg_last_10,
+        )
+    )
+
+
+def fatigue(
+    days_rest: pd.Series, back_to_back: pd.Series, games_last_7: pd.Series, minutes_last_5: pd.Series
+) -> pd.Series:
+    """0 (fresh) to 100 (spent): back-to-backs, dense schedules and heavy recent minutes add, rest subtracts."""
+    score = (
+        50
+        + 15 * back_to_back.astype(float)
+        + 6 * (games_last_7 - 3)
+        + (minutes_last_5 - 28)
+        - 4 * np.minimum(days_rest, 3)
+    )
+    return score.clip(0, 100)
+
+
+def composite_factors(
+    players: pd.DataFrame,
+    team_ctx: pd.DataFrame,
+    zones: pd.DataFrame,
+    defense: pd.DataFrame,
+    cache: pd.DataFrame,
+    capabilities: frozenset[str],
+) -> pd.DataFrame:
+    if players.empty:
+        return players
+    keys = ["game_id", "player_lookup"]
+    p = players.merge(cache[[*keys, "usage_avg_last_5", "usage_avg_last_10"]], on=keys, how="left")
+    p = p.merge(zones[[*keys, "pct_two_last_10", "pct_three_last_10", "pct_ft_last_10"]], on=keys, how="left")
+    opponent = defense[
+        [
+            "game_id",
+            "team_abbr",
+            "two_pt_vs_league",
+            "three_pt_vs_league",
+            "ft_vs_league",
+            "two_pt_allowed_last_15",
+            "three_pt_allowed_last_15",
+            "ft_allowed_last_15",
+        ]
+    ]
+    opponent = opponent.rename(
+        columns={c: f"opp_{c}" for c in opponent.columns if c not in ("game_id", "team_abbr")}
+    )
+    p = p.merge(
+        opponent.rename(columns={"team_abbr": "opponent_abbr"}), on=["game_id", "opponent_abbr"], how="left"
+    )
+    p = p.merge(
+        team_ctx[["game_id", "team_abbr", "pace_last_10", "opp_pace_last_10"]],
+        on=["game_id", "team_abbr"],
+        how="left",
+    )
+    league_pace = team_ctx.groupby("game_date")["pace_last_10"].mean()
+    p["league_pace"] = p.game_date.map(league_pace)
+
+    mismatch = 0.0
+    for zone, column in (("two", "two_pt"), ("three", "three_pt"), ("ft", "ft")):
+        league = p[f"opp_{column}_allowed_last_15"] - p[f"opp_{column}_vs_league"]
+        mismatch = mismatch + p[f"pct_{zone}_last_10"] * p[f"opp_{column}_vs_league"] / league.replace(
+            0, np.nan
+        )
+
+    if "injury_report" in capabilities:
+        out = (
+            p[p.injury_status.isin(OUT_STATUSES)]
+            .groupby(["game_id", "team_abbr"])["usage_avg_last_10"]
+            .sum()
+            .rename("out_usage")
+        )
+        p = p.merge(out.reset_index(), on=["game_id", "team_abbr"], how="left")
+        own = p.usage_avg_last_10.where(p.injury_status.isin(OUT_STATUSES), 0).fillna(0)
+        p["teammates_out_usage"] = p.out_usage.fillna(0) - own
+    else:
+        p["teammates_out_usage"] = np.nan  # unknowable without injury reports
+
+    return p.assign(
+        fatigue_score=fatigue(
+            p.days_rest, p.back_to_back.fillna(False), p.games_last_7_days, p.minutes_avg_last_5
+        ),
+        shot_zone_mismatch_score=100 * mismatch,
+        player_pct_two=p.pct_two_last_10,
+        player_pct_three=p.pct_three_last_10,
+        player_pct_ft=p.pct_ft_last_10,
+        opp_two_pt_vs_league=p.opp_two_pt_vs_league,
+        opp_three_pt_vs_league=p.opp_three_pt_vs_league,
+        opp_ft_vs_league=p.opp_ft_vs_league,
+        pace_score=(p.pace_last_10 + p.opp_pace_last_10) / 2 - p.league_pace,
+        team_pace_last_10=p.pace_last_10,
+        usage_spike_score=(p.usage_avg_last_5 - p.usage_avg_last_10) + 0.3 * p.teammates_out_usage.fillna(0),
+    )
+
+
+def feature_store(
+    players: pd.DataFrame,
+    team_ctx: pd.DataFrame,
+    cache: pd.DataFrame,
+    factors: pd.DataFrame,
+    zones: pd.DataFrame,
+    defense: pd.DataFrame,
+    capabilities: frozenset[str],
+) -> pd.DataFrame:
+    """One feature vector per player and game; each feature's value, quality and source."""
+    if players.empty:
+        return players
+    keys = ["game_id", "player_lookup"]
+    base = players.drop(columns=["loaded_at"], errors="ignore")
+    cached = [
+        c for c in cache.columns if c not in base.columns or c in keys
+    ]  # the context's form columns are the same numbers
+    base = base.merge(cache[cached], on=keys, how="left")
+    base = base.merge(
+        factors[[*keys, "fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score"]],
+        on=keys,
+        how="left",
+    )
+    base = base.merge(
+        zones[[*keys, "pct_three_last_10", "pct_ft_last_10", "pct_paint_last_10"]], on=keys, how="left"
+    )
+    base = base.merge(
+        team_ctx[["game_id", "team_abbr", "pace_last_10", "off_rating_last_10", "opp_pace_last_10"]],
+        on=["game_id", "team_abbr"],
+        how="left",
+    )
+    opponent = defense[["game_id", "team_abbr", "def_rating_last_15", "points_allowed_vs_league"]].rename(
+        columns={"team_abbr": "opponent_abbr"}
+    )
+    base = base.merge(opponent, on=["game_id", "opponent_abbr"], how="left")
+    base = base.assign(
+        injury_status_code=base.injury_status.map(INJURY_CODES).fillna(0),  # not on the report: healthy
+        recent_trend=base.points_avg_last_5 - base.points_avg_last_10,
+        minutes_change=base.minutes_avg_last_5 - base.minutes_avg_last_10,
+        back_to_back=base.back_to_back.astype(float),
+        is_home=base.is_home.astype(float),
+        has_prop_line=base.has_prop_line.astype(float),
+    )
+    out = base[
+        [
+            "game_id",
+            "game_date",
+            "player_lookup",
+            "team_abbr",
+            "player_name",
+            "opponent_abbr",
+            "injury_status",
+        ]
+    ].copy()
+    has_line = base.has_prop_line.fillna(0).astype(bool)
+    defaulted = pd.Series(0, index=base.index)
+    unavailable = pd.Series(0, index=base.index)
+    qualities = []
+    for f in FEATURES:
+        value = pd.to_numeric(base[f.column], errors="coerce").astype(float)
+        if f.needs and f.needs not in capabilities:
+            out[f.name], out[quality_column(f.name)], out[source_column(f.name)] = (
+                np.nan,
+                np.nan,
+                "unavailable",
+            )
+            unavailable += 1
+            continue
+        source = pd.Series(f.table, index=base.index)
+        quality = pd.Series(QUALITY[f.kind], index=base.index)
+        if f.kind == "vegas":  # no line is a fact about the player, not a gap in the data
+            source = source.where(has_line, "no_line")
+            quality = quality.where(has_line, QUALITY["no_line"])
+            value = value.where(has_line, 0.0 if f.name == "has_vegas_line" else np.nan)
+            missing = has_line & value.isna()
+        else:
+            missing = value.isna()
+        if f.default is not None:
+            value = value.where(~missing, f.default)
+        source = source.where(~missing, "default")
+        quality = quality.where(~missing, QUALITY["default"])
+        defaulted += missing.astype(int)
+        out[f.name], out[quality_column(f.name)], out[source_column(f.name)] = value, quality, source
+        qualities.append(quality)
+    out["feature_count"] = len(FEATURES) - unavailable
+    out["default_feature_count"] = defaulted
+    out["unavailable_feature_count"] = unavailable
+    out["feature_quality_score"] = pd.concat(qualities, axis=1).mean(axis=1) if qualities else np.nan
+    out["is_quality_ready"] = defaulted <= MAX_DEFAULTED_FEATURES
+    return out

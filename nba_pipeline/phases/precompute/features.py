@@ -1,0 +1,94 @@
+"""The model's feature vector: each feature's source table, column, and how its quality is scored.
+
+Quality weights follow the original feature store: Phase 4 sources 100, Phase 3 sources 87,
+calculated and bookmaker values 100, a default 40. A feature the configured source cannot provide at
+all (the replay has no lines, no injury reports and no paint split) is *unavailable*: no value, no
+quality, and it does not count as defaulted (DOMAIN §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+QUALITY = {
+    "phase4": 100.0,
+    "phase3": 87.0,
+    "calculated": 100.0,
+    "vegas": 100.0,
+    "no_line": 100.0,
+    "default": 40.0,
+}
+MAX_DEFAULTED_FEATURES = 3  # more defaulted features than this and a player is skipped, not predicted
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    table: str  # the source table (or "calculated" / "odds_api")
+    column: str
+    kind: str  # phase4 | phase3 | calculated | vegas
+    default: float | None  # the value used when the source has none for this player
+    needs: str | None = None  # a capability the source must have: prop_lines | injury_report | paint
+
+
+FEATURES = (
+    Feature("points_avg_last_5", "player_daily_cache", "points_avg_last_5", "phase4", 8.0),
+    Feature("points_avg_last_10", "player_daily_cache", "points_avg_last_10", "phase4", 8.0),
+    Feature("points_avg_season", "player_daily_cache", "points_avg_season", "phase4", 8.0),
+    Feature("points_std_last_10", "player_daily_cache", "points_std_last_10", "phase4", 5.0),
+    Feature("minutes_avg_last_10", "player_daily_cache", "minutes_avg_last_10", "phase4", 18.0),
+    Feature("games_in_last_7_days", "player_daily_cache", "games_in_last_7_days", "phase4", 2.0),
+    Feature("ppm_avg_last_10", "player_daily_cache", "ppm_avg_last_10", "phase4", 0.4),
+    Feature("usage_avg_last_10", "player_daily_cache", "usage_avg_last_10", "phase4", 18.0),
+    Feature("ts_avg_last_10", "player_daily_cache", "ts_avg_last_10", "phase4", 0.55),
+    Feature("fatigue_score", "player_composite_factors", "fatigue_score", "phase4", 50.0),
+    Feature(
+        "shot_zone_mismatch_score", "player_composite_factors", "shot_zone_mismatch_score", "phase4", 0.0
+    ),
+    Feature("pace_score", "player_composite_factors", "pace_score", "phase4", 0.0),
+    Feature("usage_spike_score", "player_composite_factors", "usage_spike_score", "phase4", 0.0),
+    Feature("pct_three_last_10", "player_shot_zone_analysis", "pct_three_last_10", "phase4", 0.3),
+    Feature("pct_ft_last_10", "player_shot_zone_analysis", "pct_ft_last_10", "phase4", 0.15),
+    Feature(
+        "pct_paint_last_10", "player_shot_zone_analysis", "pct_paint_last_10", "phase4", 0.35, needs="paint"
+    ),
+    Feature("opp_def_rating_last_15", "team_defense_zone_analysis", "def_rating_last_15", "phase4", 114.0),
+    Feature(
+        "opp_points_allowed_vs_league",
+        "team_defense_zone_analysis",
+        "points_allowed_vs_league",
+        "phase4",
+        0.0,
+    ),
+    Feature("days_rest", "upcoming_player_game_context", "days_rest", "phase3", 1.0),
+    Feature("back_to_back", "upcoming_player_game_context", "back_to_back", "phase3", 0.0),
+    Feature("is_home", "upcoming_player_game_context", "is_home", "phase3", 0.5),
+    Feature("games_played_season", "upcoming_player_game_context", "games_played_season", "phase3", 0.0),
+    Feature(
+        "injury_status_code",
+        "upcoming_player_game_context",
+        "injury_status_code",
+        "phase3",
+        0.0,
+        needs="injury_report",
+    ),
+    Feature("team_pace_last_10", "upcoming_team_game_context", "pace_last_10", "phase3", 99.0),
+    Feature("team_off_rating_last_10", "upcoming_team_game_context", "off_rating_last_10", "phase3", 114.0),
+    Feature("opp_pace_last_10", "upcoming_team_game_context", "opp_pace_last_10", "phase3", 99.0),
+    Feature("vegas_points_line", "odds_api", "points_line", "vegas", None, needs="prop_lines"),
+    Feature("vegas_opening_line", "odds_api", "opening_line", "vegas", None, needs="prop_lines"),
+    Feature("vegas_line_move", "odds_api", "line_move", "vegas", None, needs="prop_lines"),
+    Feature("has_vegas_line", "odds_api", "has_prop_line", "vegas", 0.0, needs="prop_lines"),
+    Feature("recent_trend", "calculated", "recent_trend", "calculated", 0.0),
+    Feature("minutes_change", "calculated", "minutes_change", "calculated", 0.0),
+)
+FEATURE_NAMES = tuple(f.name for f in FEATURES)
+VEGAS = {f.name for f in FEATURES if f.kind == "vegas"}
+
+
+def quality_column(name: str) -> str:
+    return f"{name}__quality"
+
+
+def source_column(name: str) -> str:
+    return f"{name}__source"
