@@ -24,7 +24,11 @@ ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 
 
 def check_spec(
-    key: dg.AssetKey, name: str, description: str, severity: dg.AssetCheckSeverity = ERROR
+    key: dg.AssetKey,
+    name: str,
+    description: str,
+    severity: dg.AssetCheckSeverity = ERROR,
+    partitions_def=GAME_DATE_PARTITIONS,
 ) -> dg.AssetCheckSpec:
     """A per-partition check; only ERROR checks block downstream assets (playbook §2)."""
     return dg.AssetCheckSpec(
@@ -32,7 +36,7 @@ def check_spec(
         asset=key,
         description=description,
         blocking=severity == ERROR,
-        partitions_def=GAME_DATE_PARTITIONS,
+        partitions_def=partitions_def,
         metadata={"severity": severity.value},
     )
 

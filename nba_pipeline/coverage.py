@@ -61,6 +61,9 @@ RULES: dict[str, CoverageRule] = {
     "player_daily_cache": CoverageRule(False, _both_teams),
     "player_composite_factors": CoverageRule(False, _both_teams),
     "ml_feature_store": CoverageRule(False, _both_teams),
+    "player_prop_predictions": CoverageRule(False, _any_row),
+    "prediction_accuracy": CoverageRule(True, _any_row),
+    "prediction_accuracy_summary": CoverageRule(True, _any_row, date_keyed=True),
 }
 
 
@@ -89,7 +92,7 @@ def coverage_by_date(
     games = schedule[final_by_clock(schedule, now)] if rule.finals_only and not schedule.empty else schedule
     expected = games.groupby(_by_day(games))["game_id"].agg(set).to_dict() if not games.empty else {}
     rows = frame.groupby(_by_day(frame)).size().to_dict() if not frame.empty else {}
-    covered = rule.covered(frame) if not frame.empty else set()
+    covered = rule.covered(frame) if not frame.empty and not rule.date_keyed else set()
     result = {}
     for day in days:
         wanted, count = expected.get(day, set()), rows.get(day, 0)

@@ -61,6 +61,10 @@ class Settings:
         return self.home / "exports"
 
     @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
     def state_dir(self) -> Path:
         """SQLite coordination store, signal bus and the simulated league's fault counters."""
         return self.home / "state"

@@ -25,6 +25,18 @@ GAME_DATE_PARTITIONS = dg.DailyPartitionsDefinition(
 )
 
 
+# The points model is retrained weekly: a partition is the Monday that is its training cutoff (it
+# learns from games before that Monday and predicts the week that starts there).
+MODEL_WEEKS = dg.WeeklyPartitionsDefinition(
+    start_date="2021-10-18", day_offset=1, timezone="America/New_York", end_offset=2
+)
+
+
+def week_of(day: date) -> date:
+    """The Monday starting `day`'s week: the key of the model partition that serves it."""
+    return day - timedelta(days=day.weekday())
+
+
 def to_et(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment.isoformat()} has no timezone; pass an aware one")

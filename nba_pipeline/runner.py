@@ -17,6 +17,7 @@ import dagster as dg
 from nba_pipeline.checks import check_outcomes
 from nba_pipeline.definitions import build_definitions
 from nba_pipeline.environment import REPO_ROOT, Settings
+from nba_pipeline.partitions import MODEL_WEEKS, week_of
 from nba_pipeline.phases import PHASES, Phase
 from nba_pipeline.tags import RANGE_END, RANGE_START, run_tags
 
@@ -43,6 +44,7 @@ class PhaseOutcome:
     seconds: float
     assets: list[AssetOutcome] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one line per failed step
+    run_ids: list[str] = field(default_factory=list)  # a phase with weekly and daily assets takes two runs
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -76,6 +78,36 @@ def step_errors(result) -> list[str]:
     return errors
 
 
+def _windows(defs: dg.Definitions, keys: list[dg.AssetKey]) -> list[tuple[object, list[dg.AssetKey]]]:
+    """The phase's assets grouped by partitions definition (one run each: a run has one), upstream first:
+    the weekly model runs before the daily predictions that use it."""
+    graph = defs.resolve_asset_graph()
+    groups: dict[object, list[dg.AssetKey]] = {}
+    for key in keys:
+        groups.setdefault(graph.get(key).partitions_def, []).append(key)
+
+    def feeds_another(item) -> bool:
+        _, mine = item
+        return any(
+            parent in mine
+            for other_def, other in groups.items()
+            for k in other
+            if other_def is not item[0]
+            for parent in graph.get(k).parent_keys
+        )
+
+    return sorted(groups.items(), key=lambda item: not feeds_another(item))
+
+
+def _range(partitions_def, start: date, end: date) -> tuple[dict, dict]:
+    """execute_in_process arguments for the dates start..end in this partitions definition."""
+    if partitions_def == MODEL_WEEKS:
+        start, end = week_of(start), week_of(end)
+    if start == end:
+        return {"partition_key": start.isoformat()}, {}
+    return {}, {RANGE_START: start.isoformat(), RANGE_END: end.isoformat()}
+
+
 def run_phase(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -85,25 +117,28 @@ def run_phase(
     tags: dict[str, str],
 ) -> PhaseOutcome:
     keys = phase_keys(defs, phase)
-    job = defs.resolve_implicit_job_def_def_for_assets(keys)
-    partition = {"partition_key": start.isoformat()} if start == end else {}
-    if start != end:
-        tags = {**tags, RANGE_START: start.isoformat(), RANGE_END: end.isoformat()}
     began = time.monotonic()
-    result = job.execute_in_process(
-        run_config=QUIET,
-        instance=instance,
-        asset_selection=keys,
-        tags=tags,
-        raise_on_error=False,
-        **partition,
-    )
     rows: dict[str, int | None] = {}
-    for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization
-        value = materialization.metadata.get("dagster/row_count")
-        rows.setdefault(materialization.asset_key.to_user_string(), value.value if value else None)
-    checks = check_outcomes(result)
+    checks: dict[str, dict[str, int]] = {}
+    run_ids, errors, success = [], [], True
+    for partitions_def, group in _windows(defs, keys):
+        partition, range_tags = _range(partitions_def, start, end)
+        result = defs.resolve_implicit_job_def_def_for_assets(group).execute_in_process(
+            run_config=QUIET,
+            instance=instance,
+            asset_selection=group,
+            tags={**tags, **range_tags},
+            raise_on_error=False,
+            **partition,
+        )
+        for event in result.get_asset_materialization_events():
+            materialization = event.event_specific_data.materialization
+            value = materialization.metadata.get("dagster/row_count")
+            rows.setdefault(materialization.asset_key.to_user_string(), value.value if value else None)
+        checks |= check_outcomes(result)
+        run_ids.append(result.run_id)
+        errors += step_errors(result)
+        success &= result.success
     assets = [
         AssetOutcome(
             asset=k.to_user_string(),
@@ -115,14 +150,16 @@ def run_phase(
         )
         for k in keys
     ]
+    status = "success" if success else "failed"
     return PhaseOutcome(
         phase.number,
         phase.title,
-        result.run_id,
-        "success" if result.success else "failed",
+        run_ids[-1],
+        status,
         round(time.monotonic() - began, 2),
         assets,
-        step_errors(result),
+        errors,
+        run_ids,
     )
 
 

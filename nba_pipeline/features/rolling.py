@@ -103,6 +103,18 @@ def rolling_before(
     return out
 
 
+def ewm_before(
+    history: pd.DataFrame, targets: pd.DataFrame, key: str, value: str, halflife: float
+) -> np.ndarray:
+    """Exponentially weighted mean of `value` over the entity's games strictly before game_date (the
+    most recent game weighs most; `halflife` is in games)."""
+    h = history[[key, "game_date", value]].copy()
+    h["game_date"] = _ts(h["game_date"]).to_numpy()
+    h = h.sort_values([key, "game_date"], kind="stable")
+    h["_ewm"] = h.groupby(key)[value].transform(lambda s: s.astype(float).ewm(halflife=halflife).mean())
+    return _asof(targets, h, key, targets["game_date"], ["_ewm"])["_ewm"].to_numpy()
+
+
 def games_since(history: pd.DataFrame, targets: pd.DataFrame, key: str, since: pd.Series) -> np.ndarray:
     """How many games each target's entity played in [since, game_date)."""
     h = _prepared(history, key, [])

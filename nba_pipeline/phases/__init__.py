@@ -19,6 +19,7 @@ PHASES = (
     Phase(2, "phase2_raw", "raw"),
     Phase(3, "phase3_analytics", "analytics"),
     Phase(4, "phase4_precompute", "precompute"),
+    Phase(5, "phase5_predictions", "predictions"),
 )
 PHASE_BY_NUMBER = {p.number: p for p in PHASES}
 

@@ -33,6 +33,9 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             "exports": BlobStoreResource(
                 gcs_bucket=gcp.landing_bucket, gcs_prefix=gcp.export_prefix, gcs_project=gcp.project
             ),
+            "models": BlobStoreResource(
+                gcs_bucket=gcp.landing_bucket, gcs_prefix="models", gcs_project=gcp.project
+            ),
         }
     return {
         "clock": clock,
@@ -40,4 +43,5 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "warehouse": WarehouseResource(kind="duckdb", duckdb_path=str(settings.warehouse_path)),
         "landing": BlobStoreResource(local_root=str(settings.landing_dir)),
         "exports": BlobStoreResource(local_root=str(settings.export_dir)),
+        "models": BlobStoreResource(local_root=str(settings.models_dir)),
     }

@@ -102,6 +102,11 @@ class Warehouse(Protocol):
     def ensure(self, table: Table) -> None: ...
 
 
+def missing_columns(table: Table, existing: set[str]) -> list[tuple[str, str]]:
+    """Declared columns a stored table lacks (a table only ever gains columns)."""
+    return [(name, kind) for name, kind in table.columns if name not in existing]
+
+
 def _check_range(table: Table, frame: pd.DataFrame, start: date, end: date) -> None:
     if frame.empty:
         return
@@ -170,6 +175,15 @@ class DuckDBWarehouse:
         with self.connect() as con:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {table.dataset}")
             con.execute(f"CREATE TABLE IF NOT EXISTS {table.qualified} ({cols})")
+            existing = {
+                row[0]
+                for row in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = $s AND table_name = $t",
+                    {"s": table.dataset, "t": table.name},
+                ).fetchall()
+            }
+            for name, kind in missing_columns(table, existing):  # additive evolution: older rows read NULL
+                con.execute(f"ALTER TABLE {table.qualified} ADD COLUMN {name} {_DUCKDB_TYPES[kind]}")
         self._ensured.add(table.qualified)
 
     def replace_dates(self, table: Table, frame: pd.DataFrame, start: date, end: date) -> int:
@@ -259,7 +273,14 @@ class BigQueryWarehouse:
         self.client.create_dataset(bigquery.Dataset(f"{self.project}.{table.dataset}"), exists_ok=True)
         spec = bigquery.Table(f"{self.project}.{table.dataset}.{table.name}", schema=self.schema(table))
         spec.time_partitioning = bigquery.TimePartitioning(field=table.partition_column)
-        self.client.create_table(spec, exists_ok=True)
+        current = self.client.create_table(spec, exists_ok=True)
+        added = missing_columns(table, {field.name for field in current.schema})
+        if added:  # additive evolution, as in DuckDB
+            current.schema = [
+                *current.schema,
+                *(bigquery.SchemaField(name, _BQ_TYPES[kind]) for name, kind in added),
+            ]
+            self.client.update_table(current, ["schema"])
 
     def replace_dates(self, table: Table, frame: pd.DataFrame, start: date, end: date) -> int:
         from google.cloud import bigquery

@@ -70,3 +70,18 @@ def test_history_read_back_from_the_warehouse_mixes_timestamp_resolutions():
     out = rolling_before(stored, targets(("a", date(2024, 1, 8))), "player", ["points"], windows=[3])
     assert out["points_avg_last_3"].iloc[0] == pytest.approx(30.0)
     assert list(games_in_window(stored, targets(("a", date(2024, 1, 8))), "player", 7)) == [4]
+
+
+def test_exponentially_weighted_form_before_the_date():
+    from nba_pipeline.features.rolling import ewm_before
+
+    out = ewm_before(
+        HISTORY,
+        targets(("a", date(2024, 1, 4)), ("a", date(2024, 1, 2)), ("z", date(2024, 1, 4))),
+        "player",
+        "points",
+        halflife=1,
+    )
+    # games on Jan 1 (10) and Jan 3 (20) before Jan 4; halflife 1 game: weights 0.5 and 1 -> (5 + 20) / 1.5
+    assert out[0] == pytest.approx(25 / 1.5)
+    assert out[1] == pytest.approx(10.0) and np.isnan(out[2])

@@ -42,7 +42,7 @@ def test_replacing_dates_is_idempotent_and_scoped(tmp_path):
     wh.replace_dates(GAMES, frame("2024-01-15", 4, points=90), date(2024, 1, 15), date(2024, 1, 15))
     rows = read_dates(wh, GAMES, date(2024, 1, 1), date(2024, 1, 31))
     assert len(rows) == 6
-    assert rows.groupby(rows["game_date"].dt.date)["points"].sum().to_dict() == {
+    assert rows.groupby("game_date")["points"].sum().to_dict() == {
         date(2024, 1, 15): 360,
         date(2024, 1, 16): 200,
     }
@@ -123,3 +123,14 @@ def test_table_declarations_are_validated():
         Table("d", "t", (("a", "STRING"), ("a", "INT64"), ("game_date", "DATE")), key=("a",))
     with pytest.raises(ValueError, match="invalid table declaration"):
         Table("d", "t", (("a", "TEXT"), ("game_date", "DATE")), key=("a",))
+
+
+def test_a_table_gains_declared_columns_without_losing_rows(tmp_path):
+    wh = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
+    wh.replace_dates(GAMES, frame("2024-01-15", 2), date(2024, 1, 15), date(2024, 1, 15))
+    grown = Table("nba_test", "games", (*GAMES.columns, ("assists", "INT64")), key=("game_id",))
+    fresh = DuckDBWarehouse(tmp_path / "warehouse.duckdb")  # a new process: nothing ensured yet
+    old = read_dates(fresh, grown, date(2024, 1, 15), date(2024, 1, 15))
+    assert len(old) == 2 and old["assists"].isna().all()
+    fresh.replace_dates(grown, frame("2024-01-16", 1).assign(assists=7), date(2024, 1, 16), date(2024, 1, 16))
+    assert read_dates(fresh, grown, date(2024, 1, 16), date(2024, 1, 16))["assists"].tolist() == [7]

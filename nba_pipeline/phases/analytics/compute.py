@@ -111,7 +111,11 @@ def player_summary(gamebook: pd.DataFrame, offense: pd.DataFrame, props: pd.Data
     )
     p = p.merge(consensus_lines(props), on=["game_id", "player_lookup"], how="left")
     margin = p.points.astype(float) - p.points_line.astype(float)  # NaN without a line: no result
+    team_game = p.groupby(["game_id", "team_abbr"])
     return p.assign(
+        minutes_rank=team_game.minutes.rank(ascending=False, method="first"),  # 1 = most minutes: the role
+        minutes_share=p.minutes / team_game.minutes.transform("sum"),
+        points_share=p.points / team_game.points.transform("sum").replace(0, np.nan),
         two_pt_made=p.fgm - p.fg3m,
         two_pt_att=p.fga - p.fg3a,
         usage_rate=f.usage_rate(
@@ -194,6 +198,38 @@ def dates_without_history(schedule: pd.DataFrame, history: pd.DataFrame) -> list
     return sorted(day for day, known in has_history.items() if not known)
 
 
+def _missing_teammates(ctx: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """Who sat out the team's previous game, and how much scoring and usage went with them: minutes
+    and shots that go to the players who are there (knowable before tip-off from the last box score)."""
+    if history.empty:
+        return ctx.assign(
+            missed_last_team_game=False, teammates_missing_points=0.0, teammates_missing_usage=0.0
+        )
+    team_days = (
+        history[["team_abbr", "game_date"]].drop_duplicates().rename(columns={"game_date": "team_prev"})
+    )
+    team_days["team_prev"] = pd.to_datetime(team_days.team_prev).astype("datetime64[ns]")
+    left = ctx.assign(
+        _day=pd.to_datetime(ctx.game_date).astype("datetime64[ns]"), _row=np.arange(len(ctx))
+    ).sort_values("_day")
+    prev = pd.merge_asof(
+        left,
+        team_days.sort_values("team_prev"),
+        left_on="_day",
+        right_on="team_prev",
+        by="team_abbr",
+        allow_exact_matches=False,
+    ).sort_values("_row")
+    missed = (pd.to_datetime(prev.last_game_date) < prev.team_prev).fillna(False).to_numpy()
+    ctx = ctx.assign(missed_last_team_game=missed)
+    gone = ctx.assign(
+        p=ctx.points_avg_last_10.fillna(0).where(missed, 0),
+        u=ctx.usage_rate_avg_last_10.fillna(0).where(missed, 0),
+    )
+    totals = gone.groupby(["game_id", "team_abbr"])[["p", "u"]].transform("sum")
+    return ctx.assign(teammates_missing_points=totals.p - gone.p, teammates_missing_usage=totals.u - gone.u)
+
+
 def player_context(
     schedule: pd.DataFrame, injuries: pd.DataFrame, props: pd.DataFrame, history: pd.DataFrame
 ) -> pd.DataFrame:
@@ -209,8 +245,11 @@ def player_context(
     )
     ctx = ctx.merge(consensus_lines(props), on=["game_id", "player_lookup"], how="left")
     targets = ctx[["player_lookup", "game_date"]]
-    form = rolling_before(history, targets, "player_lookup", ["points", "minutes"], windows=[5, 10])
+    form = rolling_before(
+        history, targets, "player_lookup", ["points", "minutes", "usage_rate"], windows=[5, 10]
+    )
     ctx = pd.concat([ctx.reset_index(drop=True), form.reset_index(drop=True)], axis=1)
+    ctx = _missing_teammates(ctx, history)
     since = pd.to_datetime(pd.Series([season_start(d) for d in ctx.game_date]))
     days_rest = (pd.to_datetime(ctx.game_date) - pd.to_datetime(ctx.last_game_date)).dt.days - 1
     return ctx.assign(
@@ -272,4 +311,7 @@ def team_context(
             "def_rating_last_10": "opp_def_rating_last_10",
         }
     )
-    return ctx.merge(opponent, on=["game_id", "opponent_abbr"], how="left")
+    ctx = ctx.merge(opponent, on=["game_id", "opponent_abbr"], how="left")
+    # The expected margin: lopsided games end with starters on the bench.
+    net = ctx.off_rating_last_10 - ctx.def_rating_last_10
+    return ctx.assign(net_rating_diff=net - (ctx.opp_off_rating_last_10 - ctx.opp_def_rating_last_10))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nba_pipeline.features.rolling import games_in_window, rolling_before, season_mean_before
+from nba_pipeline.features.rolling import ewm_before, games_in_window, rolling_before, season_mean_before
 from nba_pipeline.partitions import season_start
 from nba_pipeline.phases.analytics.compute import OUT_STATUSES
 from nba_pipeline.phases.precompute.features import (
@@ -23,6 +23,8 @@ from nba_pipeline.phases.precompute.features import (
 ZONES = ("two", "three", "ft", "paint", "mid")
 INJURY_CODES = {"Available": 0, "Probable": 1, "Questionable": 2, "Doubtful": 3, "Out": 4}
 PLAYER_KEYS = ["game_id", "game_date", "player_lookup", "team_abbr"]
+LONG_WINDOW = 82  # a season's worth of games: the player's established rate
+EWM_HALFLIFE = 4  # games: recent form that forgets smoothly instead of at a window's edge
 
 
 def _targets(frame: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -96,14 +98,20 @@ def daily_cache(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     if players.empty:
         return players
     targets = _targets(players, "player_lookup")
+    values = [
+        "points",
+        "minutes",
+        "usage_rate",
+        "ts_pct",
+        "fga",
+        "minutes_rank",
+        "minutes_share",
+        "points_share",
+    ]
     r = rolling_before(
-        history,
-        targets,
-        "player_lookup",
-        ["points", "minutes", "usage_rate", "ts_pct"],
-        windows=[5, 10],
-        std_windows=[10],
+        history, targets, "player_lookup", values, windows=[1, 3, 5, 10, 20, LONG_WINDOW], std_windows=[10]
     )
+    ppm_long = r[f"points_avg_last_{LONG_WINDOW}"] / r[f"minutes_avg_last_{LONG_WINDOW}"].replace(0, np.nan)
     return (
         players[PLAYER_KEYS]
         .reset_index(drop=True)
@@ -122,6 +130,21 @@ def daily_cache(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
             usage_avg_last_5=r.usage_rate_avg_last_5,
             usage_avg_last_10=r.usage_rate_avg_last_10,
             ts_avg_last_10=r.ts_pct_avg_last_10,
+            points_avg_last_3=r.points_avg_last_3,
+            points_last_game=r.points_avg_last_1,
+            points_avg_last_20=r.points_avg_last_20,
+            minutes_avg_last_3=r.minutes_avg_last_3,
+            minutes_last_game=r.minutes_avg_last_1,
+            minutes_avg_long=r[f"minutes_avg_last_{LONG_WINDOW}"],
+            ppm_long=ppm_long,
+            ewm_points=ewm_before(history, targets, "player_lookup", "points", EWM_HALFLIFE),
+            ewm_minutes=ewm_before(history, targets, "player_lookup", "minutes", EWM_HALFLIFE),
+            fga_avg_last_3=r.fga_avg_last_3,
+            minutes_rank_last_game=r.minutes_rank_avg_last_1,
+            minutes_rank_avg_last_5=r.minutes_rank_avg_last_5,
+            minutes_share_last_game=r.minutes_share_avg_last_1,
+            minutes_share_avg_last_5=r.minutes_share_avg_last_5,
+            points_share_avg_last_5=r.points_share_avg_last_5,
         )
     )
 
@@ -243,7 +266,17 @@ def feature_store(
         zones[[*keys, "pct_three_last_10", "pct_ft_last_10", "pct_paint_last_10"]], on=keys, how="left"
     )
     base = base.merge(
-        team_ctx[["game_id", "team_abbr", "pace_last_10", "off_rating_last_10", "opp_pace_last_10"]],
+        team_ctx[
+            [
+                "game_id",
+                "team_abbr",
+                "pace_last_10",
+                "off_rating_last_10",
+                "opp_pace_last_10",
+                "net_rating_diff",
+                "win_pct_season",
+            ]
+        ],
         on=["game_id", "team_abbr"],
         how="left",
     )
@@ -258,6 +291,11 @@ def feature_store(
         back_to_back=base.back_to_back.astype(float),
         is_home=base.is_home.astype(float),
         has_prop_line=base.has_prop_line.astype(float),
+        missed_last_team_game=base.missed_last_team_game.astype(float),
+        exp_points_ewm=base.ppm_long * base.ewm_minutes,
+        exp_points_recent=base.ppm_avg_last_10 * base.minutes_avg_last_3,
+        exp_points_last_game=base.ppm_long * base.minutes_last_game,
+        exp_points_share=base.points_share_avg_last_5 * base.off_rating_last_10 * base.pace_last_10 / 100,
     )
     out = base[
         [

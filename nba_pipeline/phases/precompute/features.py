@@ -81,6 +81,40 @@ FEATURES = (
     Feature("has_vegas_line", "odds_api", "has_prop_line", "vegas", 0.0, needs="prop_lines"),
     Feature("recent_trend", "calculated", "recent_trend", "calculated", 0.0),
     Feature("minutes_change", "calculated", "minutes_change", "calculated", 0.0),
+    # Recent form and role, and the expected points they imply (rate x minutes: a product trees learn poorly)
+    *(
+        Feature(name, "player_daily_cache", name, "phase4", default)
+        for name, default in (
+            ("points_avg_last_3", 8.0),
+            ("points_last_game", 8.0),
+            ("points_avg_last_20", 8.0),
+            ("minutes_avg_last_3", 18.0),
+            ("minutes_last_game", 18.0),
+            ("minutes_avg_long", 18.0),
+            ("ppm_long", 0.4),
+            ("ewm_points", 8.0),
+            ("ewm_minutes", 18.0),
+            ("fga_avg_last_3", 7.0),
+            ("minutes_rank_last_game", 7.0),
+            ("minutes_rank_avg_last_5", 7.0),
+            ("minutes_share_last_game", 0.08),
+            ("minutes_share_avg_last_5", 0.08),
+            ("points_share_avg_last_5", 0.08),
+        )
+    ),
+    Feature("missed_last_team_game", "upcoming_player_game_context", "missed_last_team_game", "phase3", 0.0),
+    Feature(
+        "teammates_missing_points", "upcoming_player_game_context", "teammates_missing_points", "phase3", 0.0
+    ),
+    Feature(
+        "teammates_missing_usage", "upcoming_player_game_context", "teammates_missing_usage", "phase3", 0.0
+    ),
+    Feature("net_rating_diff", "upcoming_team_game_context", "net_rating_diff", "phase3", 0.0),
+    Feature("win_pct_season", "upcoming_team_game_context", "win_pct_season", "phase3", 0.5),
+    Feature("exp_points_ewm", "calculated", "exp_points_ewm", "calculated", 8.0),
+    Feature("exp_points_recent", "calculated", "exp_points_recent", "calculated", 8.0),
+    Feature("exp_points_last_game", "calculated", "exp_points_last_game", "calculated", 8.0),
+    Feature("exp_points_share", "calculated", "exp_points_share", "calculated", 8.0),
 )
 FEATURE_NAMES = tuple(f.name for f in FEATURES)
 VEGAS = {f.name for f in FEATURES if f.kind == "vegas"}

@@ -65,10 +65,26 @@ PLAYER_DAILY_CACHE = Table(
         ("usage_avg_last_5", FLT),
         ("usage_avg_last_10", FLT),
         ("ts_avg_last_10", FLT),
+        ("points_avg_last_3", FLT),
+        ("points_last_game", FLT),
+        ("points_avg_last_20", FLT),
+        ("minutes_avg_last_3", FLT),
+        ("minutes_last_game", FLT),
+        ("minutes_avg_long", FLT),
+        ("ppm_long", FLT),
+        ("ewm_points", FLT),
+        ("ewm_minutes", FLT),
+        ("fga_avg_last_3", FLT),
+        ("minutes_rank_last_game", FLT),
+        ("minutes_rank_avg_last_5", FLT),
+        ("minutes_share_last_game", FLT),
+        ("minutes_share_avg_last_5", FLT),
+        ("points_share_avg_last_5", FLT),
         ("loaded_at", TS),
     ),
     key=("game_id", "player_lookup"),
-    description="Each player of the date's games: rolling points and minutes (last 5 / 10 / season), spread, workload.",
+    description="Each player of the date's games: rolling points and minutes (last game, 3, 5, 10, 20, season, "
+    "82 games, exponentially weighted), spread, workload and role (his share of the team's minutes and points).",
 )
 
 PLAYER_COMPOSITE = Table(

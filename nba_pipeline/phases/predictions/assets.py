@@ -1,0 +1,301 @@
+"""Phase 5: the weekly points model, daily predictions of both systems, and grading (5b)."""
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import dagster as dg
+import pandas as pd
+
+from nba_pipeline.checks import ERROR, WARN, Verdict, check_spec, emit_check
+from nba_pipeline.partitions import GAME_DATE_PARTITIONS, MODEL_WEEKS, dates_of, utc_naive
+from nba_pipeline.phases import OWNERS, SINGLE_RUN
+from nba_pipeline.phases.analytics.tables import PLAYER_GAME_SUMMARY, UPCOMING_PLAYER
+from nba_pipeline.phases.io import (
+    history_start,
+    stamped,
+    table_asset,
+    table_checks,
+    table_spec,
+    write_and_check,
+)
+from nba_pipeline.phases.precompute.tables import FEATURE_STORE
+from nba_pipeline.phases.predictions import compute
+from nba_pipeline.phases.predictions.model import NotEnoughHistory, TrainedModel, train, training_rows
+from nba_pipeline.phases.predictions.tables import ACCURACY, ACCURACY_SUMMARY, MODEL_REGISTRY, PREDICTIONS
+from nba_pipeline.phases.raw.tables import SCHEDULE
+from nba_pipeline.resources.blobs import BlobStoreResource
+from nba_pipeline.resources.clock import ClockResource
+from nba_pipeline.resources.warehouse import Warehouse, WarehouseResource, read_dates
+from nba_pipeline.text import markdown_table
+
+GROUP = "phase5_predictions"
+POINTS_MODEL = dg.AssetKey(["nba_predictions", "points_model"])
+MODEL_TRAINED, BEATS_BASELINE, PREDICTIONS_VALID = "model_trained", "beats_baseline", "predictions_valid"
+# A model learns from the games before its week: lineage shows the previous week's dates.
+PREVIOUS_WEEK = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+
+
+@dg.asset(
+    key=POINTS_MODEL,
+    group_name=GROUP,
+    partitions_def=MODEL_WEEKS,
+    backfill_policy=SINGLE_RUN,
+    deps=[
+        dg.AssetDep(FEATURE_STORE.asset_key, partition_mapping=PREVIOUS_WEEK),
+        dg.AssetDep(PLAYER_GAME_SUMMARY.asset_key, partition_mapping=PREVIOUS_WEEK),
+    ],
+    kinds={"lightgbm", "python"},
+    owners=OWNERS,
+    description="The points model, retrained weekly: a partition is a Monday, the model learns from the feature store "
+    "and actual points of games before it, and serves that week. Validation MAE is reported next to the baseline's.",
+    check_specs=[
+        check_spec(
+            POINTS_MODEL,
+            MODEL_TRAINED,
+            "warns when there was too little history before the cutoff to train",
+            WARN,
+            MODEL_WEEKS,
+        ),
+        check_spec(
+            POINTS_MODEL,
+            BEATS_BASELINE,
+            "warns when the model's validation MAE is not below the baseline's",
+            WARN,
+            MODEL_WEEKS,
+        ),
+    ],
+)
+def points_model(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    clock: ClockResource,
+    models: BlobStoreResource,
+):
+    wh, store, now = warehouse.get(), models.get(), clock.now()
+    cutoffs = [date.fromisoformat(key) for key in context.partition_keys]
+    start, end = history_start(cutoffs[0]), cutoffs[-1] - timedelta(days=1)
+    rows = training_rows(
+        read_dates(wh, FEATURE_STORE, start, end), read_dates(wh, PLAYER_GAME_SUMMARY, start, end)
+    )
+    trained, missing = [], {}
+    for cutoff in cutoffs:
+        try:
+            model = train(rows, cutoff)
+        except NotEnoughHistory as exc:
+            missing[cutoff] = str(exc)
+            continue
+        store.write(f"points_model/{model.version}.json", model.to_bytes())
+        trained.append(model)
+    registry = pd.DataFrame(
+        [
+            {
+                "model_version": m.version,
+                "cutoff_date": m.cutoff,
+                "trained_at": utc_naive(now),
+                "train_rows": m.train_rows,
+                "validation_rows": m.validation_rows,
+                "trees": m.trees,
+                "mae_model": m.mae_model,
+                "mae_baseline": m.mae_baseline,
+                "improvement_pct": m.improvement_pct,
+                "features": ",".join(m.features),
+                "artifact": store.uri(f"points_model/{m.version}.json"),
+            }
+            for m in trained
+        ],
+        columns=[c for c in MODEL_REGISTRY.column_names if c != "loaded_at"],
+    )
+    wh.replace_dates(MODEL_REGISTRY, registry.assign(loaded_at=utc_naive(now)), cutoffs[0], cutoffs[-1])
+    latest = trained[-1] if trained else None
+    yield dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(trained),
+            "models_trained": len(trained),
+            "weeks_without_model": len(missing),
+            **(
+                {
+                    "model_version": latest.version,
+                    "mae_model": latest.mae_model,
+                    "mae_baseline": latest.mae_baseline,
+                    "improvement_pct": latest.improvement_pct,
+                    "train_rows": latest.train_rows,
+                    "trees": latest.trees,
+                }
+                if latest
+                else {}
+            ),
+            "by_week": dg.MetadataValue.md(
+                markdown_table(
+                    registry[
+                        ["cutoff_date", "train_rows", "trees", "mae_model", "mae_baseline", "improvement_pct"]
+                    ]
+                )
+            )
+            if len(registry)
+            else "",
+        }
+    )
+    by_cutoff = {m.cutoff: m for m in trained}
+    yield from emit_check(
+        context,
+        POINTS_MODEL,
+        MODEL_TRAINED,
+        {
+            c: Verdict(
+                c in by_cutoff,
+                {"reason": missing[c]} if c in missing else {"model_version": by_cutoff[c].version},
+            )
+            for c in cutoffs
+        },
+        WARN,
+    )
+    yield from emit_check(
+        context,
+        POINTS_MODEL,
+        BEATS_BASELINE,
+        {
+            c: Verdict(
+                c not in by_cutoff or by_cutoff[c].mae_model < by_cutoff[c].mae_baseline,
+                {"mae_model": by_cutoff[c].mae_model, "mae_baseline": by_cutoff[c].mae_baseline}
+                if c in by_cutoff
+                else {},
+            )
+            for c in cutoffs
+        },
+        WARN,
+    )
+
+
+@lru_cache(maxsize=32)
+def _load_model(uri: str, reader) -> TrainedModel:
+    return TrainedModel.from_bytes(reader(uri))
+
+
+def model_chooser(warehouse: Warehouse, store, last_day: date):
+    """Returns model_for(day): the newest model whose cutoff is on or before the day (it never saw it)."""
+    registry = read_dates(warehouse, MODEL_REGISTRY, date(2000, 1, 1), last_day).sort_values("cutoff_date")
+
+    def model_for(day: date) -> TrainedModel | None:
+        usable = registry[registry.cutoff_date <= day]
+        if usable.empty:
+            return None
+        version = usable.iloc[-1].model_version
+        return _load_model(f"points_model/{version}.json", store.read)
+
+    return model_for
+
+
+def _validity(frame: pd.DataFrame, days: list[date]) -> dict[date, Verdict]:
+    """Predicted points in 0-80, confidence in 0-100, one row per player and system, and every call
+    consistent with its line and edge (NO_LINE exactly when there is no line)."""
+    per_date = {}
+    dated = pd.to_datetime(frame.game_date).dt.date if not frame.empty else pd.Series(dtype=object)
+    for day in days:
+        f = frame[dated == day] if not frame.empty else frame
+        bad = pd.Series(False, index=f.index)
+        if not f.empty:
+            bad |= ~f.predicted_points.between(0, 80)
+            bad |= f.confidence.notna() & ~f.confidence.between(0, 100)
+            bad |= (f.recommendation == "NO_LINE") != f.line.isna()
+            bad |= f.recommendation.isin(["OVER", "UNDER"]) & (f.edge.abs() < compute.EDGE_THRESHOLD)
+            bad |= (f.recommendation == "OVER") & (f.edge <= 0) | (f.recommendation == "UNDER") & (
+                f.edge >= 0
+            )
+            bad |= f.duplicated(["game_id", "player_lookup", "system_id"], keep=False)
+        sample = f[bad].head(5)[
+            ["player_lookup", "system_id", "predicted_points", "line", "edge", "recommendation", "confidence"]
+        ]
+        per_date[day] = Verdict(
+            not bad.any(),
+            {
+                "rows": len(f),
+                "invalid_rows": int(bad.sum()),
+                **({"examples": dg.MetadataValue.md(markdown_table(sample))} if len(sample) else {}),
+            },
+        )
+    return per_date
+
+
+_prediction_kwargs = table_asset(
+    PREDICTIONS, GROUP, [FEATURE_STORE.asset_key, UPCOMING_PLAYER.asset_key, POINTS_MODEL]
+)
+_prediction_kwargs["check_specs"] = [
+    *_prediction_kwargs["check_specs"],
+    check_spec(PREDICTIONS.asset_key, PREDICTIONS_VALID, _validity.__doc__),
+]
+
+
+@dg.asset(**_prediction_kwargs)
+def player_prop_predictions(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    clock: ClockResource,
+    models: BlobStoreResource,
+):
+    wh, now, days = warehouse.get(), clock.now(), dates_of(context)
+    features, contexts = (
+        read_dates(wh, FEATURE_STORE, days[0], days[-1]),
+        read_dates(wh, UPCOMING_PLAYER, days[0], days[-1]),
+    )
+    rows, skipped = compute.predict(features, contexts, model_chooser(wh, models.get(), days[-1]))
+    frame = stamped(PREDICTIONS, rows, days, now)
+    counts = (
+        frame.groupby(["system_id", "recommendation"]).size().unstack(fill_value=0)
+        if not frame.empty
+        else pd.DataFrame()
+    )
+    summary = {f"{system}_{call}": int(n) for system, row in counts.iterrows() for call, n in row.items()}
+    versions = sorted(v for v in frame.get("model_version", pd.Series(dtype=object)).dropna().unique())
+    extra = {
+        "skipped": dg.MetadataValue.json(skipped),
+        "calls": dg.MetadataValue.json(summary),
+        "model_versions": ", ".join(versions),
+    }
+    schedule = read_dates(wh, SCHEDULE, days[0], days[-1])
+    explained = {
+        d: "no features for this date (see ml_feature_store)"
+        for d in set(schedule.game_date) - set(features.game_date)
+    }
+    yield from write_and_check(
+        context, wh, PREDICTIONS, frame, days, schedule, now, extra=extra, explained=explained
+    )
+    yield from emit_check(context, PREDICTIONS.asset_key, PREDICTIONS_VALID, _validity(frame, days), ERROR)
+
+
+@dg.multi_asset(
+    name="prediction_accuracy",
+    specs=[
+        table_spec(t, GROUP, [PREDICTIONS.asset_key, PLAYER_GAME_SUMMARY.asset_key])
+        for t in (ACCURACY, ACCURACY_SUMMARY)
+    ],
+    check_specs=table_checks(ACCURACY, WARN) + table_checks(ACCURACY_SUMMARY, WARN),
+    partitions_def=GAME_DATE_PARTITIONS,
+    backfill_policy=SINGLE_RUN,
+)
+def prediction_accuracy(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, clock: ClockResource
+):
+    """Phase 5b: grade each date's predictions against what the players scored."""
+    wh, now, days = warehouse.get(), clock.now(), dates_of(context)
+    predictions = read_dates(wh, PREDICTIONS, days[0], days[-1])
+    graded = compute.grade(predictions, read_dates(wh, PLAYER_GAME_SUMMARY, days[0], days[-1]))
+    schedule = read_dates(wh, SCHEDULE, days[0], days[-1])
+    ungraded = {
+        d: "no predictions for this date to grade"
+        for d in set(schedule.game_date) - set(predictions.game_date)
+    }
+    for table, frame in ((ACCURACY, graded), (ACCURACY_SUMMARY, compute.summarize(graded))):
+        yield from write_and_check(
+            context,
+            wh,
+            table,
+            stamped(table, frame, days, now),
+            days,
+            schedule,
+            now,
+            severity=WARN,
+            explained=ungraded,
+        )
+
+
+PREDICTION_ASSETS = [points_model, player_prop_predictions, prediction_accuracy]
