@@ -6,6 +6,7 @@ import dagster as dg
 
 from nba_pipeline.environment import Settings, load_settings
 from nba_pipeline.phases.analytics.assets import ANALYTICS_ASSETS
+from nba_pipeline.phases.export.assets import EXPORT_ASSETS
 from nba_pipeline.phases.precompute.assets import PRECOMPUTE_ASSETS
 from nba_pipeline.phases.predictions.assets import PREDICTION_ASSETS
 from nba_pipeline.phases.raw.assets import RAW_ASSETS
@@ -18,7 +19,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # and a subprocess per step would cost seconds. In prod, steps fan out.
     executor = dg.in_process_executor if settings.env == "local" else dg.multiprocess_executor
     return dg.Definitions(
-        assets=[*LANDING_ASSETS, *RAW_ASSETS, *ANALYTICS_ASSETS, *PRECOMPUTE_ASSETS, *PREDICTION_ASSETS],
+        assets=[
+            *LANDING_ASSETS,
+            *RAW_ASSETS,
+            *ANALYTICS_ASSETS,
+            *PRECOMPUTE_ASSETS,
+            *PREDICTION_ASSETS,
+            *EXPORT_ASSETS,
+        ],
         resources=build_resources(settings),
         executor=executor,
     )

@@ -45,6 +45,7 @@ class Settings:
     seed: int = DEFAULT_SEED
     now: datetime | None = None  # NBA_PIPELINE_NOW: the injected clock's fixed "now", if any
     disabled_feeds: frozenset[str] = field(default_factory=frozenset)
+    halt: str = ""  # NBA_PIPELINE_HALT: a manual halt's reason; the feed is exported empty while set
     gcp: GcpSettings | None = None
 
     @property
@@ -163,6 +164,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
             f"NBA_PIPELINE_DISABLED_FEEDS names unknown feeds {unknown}; known: {', '.join(FEEDS)}"
         )
 
+    halt = (overrides.pop("halt", None) or environ.get("NBA_PIPELINE_HALT", "")).strip()
     if overrides:
         raise TypeError(f"unknown settings overrides: {sorted(overrides)}")
 
@@ -176,5 +178,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         seed=seed,
         now=now,
         disabled_feeds=disabled,
+        halt=halt,
         gcp=load_gcp_settings(environ) if env == "prod" else None,
     )

@@ -20,6 +20,7 @@ PHASES = (
     Phase(3, "phase3_analytics", "analytics"),
     Phase(4, "phase4_precompute", "precompute"),
     Phase(5, "phase5_predictions", "predictions"),
+    Phase(6, "phase6_export", "export"),
 )
 PHASE_BY_NUMBER = {p.number: p for p in PHASES}
 

@@ -7,12 +7,14 @@ import dagster as dg
 from nba_pipeline.environment import Settings
 from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
+from nba_pipeline.resources.platform import PlatformResource
 from nba_pipeline.resources.source import SourceResource
 from nba_pipeline.resources.warehouse import WarehouseResource
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     clock = ClockResource(fixed_now=settings.now.isoformat() if settings.now else None)
+    platform = PlatformResource(halt=settings.halt)
     source = SourceResource(
         name=settings.source,
         seed=settings.seed,
@@ -25,6 +27,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         gcp = settings.gcp
         return {
             "clock": clock,
+            "platform": platform,
             "source": source,
             "warehouse": WarehouseResource(kind="bigquery", project=gcp.project, location=gcp.location),
             "landing": BlobStoreResource(
@@ -39,6 +42,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         }
     return {
         "clock": clock,
+        "platform": platform,
         "source": source,
         "warehouse": WarehouseResource(kind="duckdb", duckdb_path=str(settings.warehouse_path)),
         "landing": BlobStoreResource(local_root=str(settings.landing_dir)),

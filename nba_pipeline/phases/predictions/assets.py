@@ -185,7 +185,7 @@ def model_chooser(warehouse: Warehouse, store, last_day: date):
     return model_for
 
 
-def _validity(frame: pd.DataFrame, days: list[date]) -> dict[date, Verdict]:
+def prediction_validity(frame: pd.DataFrame, days: list[date]) -> dict[date, Verdict]:
     """Predicted points in 0-80, confidence in 0-100, one row per player and system, and every call
     consistent with its line and edge (NO_LINE exactly when there is no line)."""
     per_date = {}
@@ -221,7 +221,7 @@ _prediction_kwargs = table_asset(
 )
 _prediction_kwargs["check_specs"] = [
     *_prediction_kwargs["check_specs"],
-    check_spec(PREDICTIONS.asset_key, PREDICTIONS_VALID, _validity.__doc__),
+    check_spec(PREDICTIONS.asset_key, PREDICTIONS_VALID, prediction_validity.__doc__),
 ]
 
 
@@ -259,7 +259,9 @@ def player_prop_predictions(
     yield from write_and_check(
         context, wh, PREDICTIONS, frame, days, schedule, now, extra=extra, explained=explained
     )
-    yield from emit_check(context, PREDICTIONS.asset_key, PREDICTIONS_VALID, _validity(frame, days), ERROR)
+    yield from emit_check(
+        context, PREDICTIONS.asset_key, PREDICTIONS_VALID, prediction_validity(frame, days), ERROR
+    )
 
 
 @dg.multi_asset(
