@@ -79,12 +79,21 @@ def _through(args: argparse.Namespace) -> int:
 
 
 def _execute(
-    settings: Settings, start: date, end: date, through: int, mode: str, trigger: str, as_json: bool
+    settings: Settings,
+    start: date,
+    end: date,
+    through: int,
+    mode: str,
+    trigger: str,
+    as_json: bool,
+    history: bool = False,
 ) -> dict:
+    """Run the phases with a progress bar. With `history`, first backfill phases 1-4 over the days a
+    model for `start` learns from, when the warehouse does not have them yet."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from nba_pipeline.runner import run_phases
+    from nba_pipeline.runner import MODEL_INPUTS_PHASE, ensure_instance, missing_history, run_phases
     from nba_pipeline.tags import new_correlation_id
 
     correlation_id = new_correlation_id()
@@ -96,28 +105,45 @@ def _execute(
         TextColumn("{task.completed}/{task.total} phases"),
         TimeElapsedColumn(),
     )
-    with Progress(
-        *columns, console=console, transient=True, disable=as_json and not console.is_terminal
-    ) as progress:
-        task = progress.add_task(f"{start} → {end}", total=through)
-
-        def on_phase(phase) -> None:
-            progress.update(
-                task,
-                description=f"phase {phase.number} · {phase.title} · {start} → {end}",
-                completed=phase.number - 1,
-            )
-
-        outcomes = run_phases(settings, start, end, through, mode, trigger, correlation_id, on_phase=on_phase)
-        progress.update(task, completed=through)
-    return {
+    report = {
         "source": settings.source,
         "scenario": settings.scenario,
         "mode": mode,
         "correlation_id": correlation_id,
         "dagster_home": str(settings.dagster_home),
-        "phases": [o.to_json() for o in outcomes],
     }
+    with Progress(
+        *columns, console=console, transient=True, disable=as_json and not console.is_terminal
+    ) as progress:
+
+        def tracked(label: str, first: date, last: date, upto: int, run_mode: str, run_trigger: str) -> list:
+            task = progress.add_task(f"{label} {first} → {last}", total=upto)
+
+            def on_phase(phase) -> None:
+                progress.update(
+                    task,
+                    description=f"{label} · phase {phase.number} · {phase.title} · {first} → {last}",
+                    completed=phase.number - 1,
+                )
+
+            outcomes = run_phases(
+                settings, first, last, upto, run_mode, run_trigger, correlation_id, on_phase=on_phase
+            )
+            progress.update(task, completed=upto)
+            return outcomes
+
+        if history and through > MODEL_INPUTS_PHASE:
+            with ensure_instance(settings) as instance:
+                gap = missing_history(settings, start, instance)
+            if gap:  # the model for this date has nothing to learn from yet: build its history first
+                outcomes = tracked("history", gap[0], gap[1], MODEL_INPUTS_PHASE, "backfill", "backfill")
+                report["history"] = {
+                    "start": gap[0].isoformat(),
+                    "end": gap[1].isoformat(),
+                    "phases": [o.to_json() for o in outcomes],
+                }
+        report["phases"] = [o.to_json() for o in tracked("run", start, end, through, mode, trigger)]
+    return report
 
 
 def _print(report: dict, heading: str, as_json: bool) -> None:
@@ -150,6 +176,17 @@ def _print(report: dict, heading: str, as_json: bool) -> None:
         console.print(table)
         for error in phase.get("errors", []):
             console.print(f"  [red]✗[/red] {error}")
+    if "history" in report:
+        h = report["history"]
+        seconds = sum(p["seconds"] for p in h["phases"])
+        states = ", ".join(f"{p['phase']} {p['status']}" for p in h["phases"])
+        console.print(
+            f"History for the model: phases 1-{len(h['phases'])} backfilled {h['start']} → {h['end']} in {seconds:.0f} s ({states})"
+        )
+    for system, calls in report.get("predictions", {}).items():
+        console.print(f"Predictions · {system}: " + ", ".join(f"{n} {call}" for call, n in calls.items()))
+    for name, path in report.get("exports", {}).items():
+        console.print(f"Export · {name}: {path}")
     console.print(f"Runs are recorded in {report['dagster_home']} — `make dev` shows them in the Dagster UI.")
 
 
@@ -159,7 +196,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     day = _date(args.date)
     require_partition(day)
     settings, through = _settings(args), _through(args)
-    report = {"date": day.isoformat(), **_execute(settings, day, day, through, "manual", "manual", args.json)}
+    report = {
+        "date": day.isoformat(),
+        **_execute(settings, day, day, through, "manual", "manual", args.json, history=True),
+    }
+    from nba_pipeline.runner import export_paths, predictions_summary
+
+    if through >= 5:
+        report["predictions"] = predictions_summary(settings, day)
+    report["exports"] = export_paths(settings, day)
     _print(report, f"nba-pipeline run {day}", args.json)
     return 0
 

@@ -10,14 +10,14 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 
 from nba_pipeline.checks import check_outcomes
 from nba_pipeline.definitions import build_definitions
 from nba_pipeline.environment import REPO_ROOT, Settings
-from nba_pipeline.partitions import MODEL_WEEKS, week_of
+from nba_pipeline.partitions import FIRST_GAME_DATE, MODEL_WEEKS, week_of
 from nba_pipeline.phases import PHASES, Phase
 from nba_pipeline.tags import RANGE_END, RANGE_START, run_tags
 
@@ -74,6 +74,10 @@ def step_errors(result) -> list[str]:
         while error is not None and error.cause is not None:
             error = error.cause
         message = error.message.strip().splitlines()[0] if error and error.message.strip() else "failed"
+        if (
+            error is not None and error.cls_name == "Failure"
+        ):  # a deliberate failure: its words, not its class
+            message = message.split(": ", 1)[-1]
         errors.append(f"{event.step_key}: {message}")
     return errors
 
@@ -199,3 +203,45 @@ def run_phases(
         if own_instance:
             instance.dispose()
     return outcomes
+
+
+HISTORY_DAYS = 90  # what a model for a date learns from when the warehouse has nothing yet
+MODEL_INPUTS_PHASE = 4  # the feature store, the model's training data, is the last table of phase 4
+
+
+def missing_history(settings: Settings, day: date, instance: dg.DagsterInstance) -> tuple[date, date] | None:
+    """The date range to backfill (phases 1-4) so the model serving `day` has history to learn
+    from, or None when the feature store already covers the window before it."""
+    from nba_pipeline.phases.precompute.tables import FEATURE_STORE
+
+    window = [day - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
+    done = instance.get_materialized_partitions(FEATURE_STORE.asset_key)
+    missing = [d for d in window if d.isoformat() not in done and d >= FIRST_GAME_DATE]
+    return (missing[0], window[-1]) if missing else None
+
+
+def predictions_summary(settings: Settings, day: date) -> dict[str, dict[str, int]]:
+    """{system: {OVER, UNDER, PASS, NO_LINE}} for the date's predictions in the warehouse."""
+    from nba_pipeline.phases.predictions.tables import PREDICTIONS
+    from nba_pipeline.resources.warehouse import DuckDBWarehouse, read_dates
+
+    frame = read_dates(
+        DuckDBWarehouse(settings.warehouse_path),
+        PREDICTIONS,
+        day,
+        day,
+        ["game_date", "system_id", "recommendation"],
+    )
+    summary: dict[str, dict[str, int]] = {}
+    for (system, call), n in frame.groupby(["system_id", "recommendation"]).size().items():
+        summary.setdefault(system, dict.fromkeys(("OVER", "UNDER", "PASS", "NO_LINE"), 0))[call] = int(n)
+    return summary
+
+
+def export_paths(settings: Settings, day: date) -> dict[str, str]:
+    """The feed's files for the date that exist in the local exports folder."""
+    from nba_pipeline.phases.export.assets import path_of
+    from nba_pipeline.phases.export.feed import FILES
+
+    paths = {name: settings.export_dir / path_of(name, day) for name in FILES}
+    return {name: str(path) for name, path in paths.items() if path.exists()}

@@ -56,3 +56,30 @@ def make_settings(home):
         return load_settings(environ={}, home=str(home), **overrides)
 
     return _make
+
+
+@pytest.fixture(scope="session")
+def season_home(tmp_path_factory) -> Path:
+    """A data directory where `nba-pipeline run --date DEMO_DATE` has run: 90 days of simulated
+    history through phase 4, the week's model, and all six phases for the demo date. Built once;
+    tests that change it work on a copy (`season_copy`)."""
+    from nba_pipeline import cli
+
+    home = tmp_path_factory.mktemp("season") / "nba"
+    saved = {k: os.environ.get(k) for k in ("NBA_PIPELINE_HOME", "NBA_PIPELINE_NOW")}
+    os.environ.update({"NBA_PIPELINE_HOME": str(home), "NBA_PIPELINE_NOW": DEMO_NOW})
+    try:
+        assert cli.main(["run", "--date", DEMO_DATE.isoformat(), "--json"]) == 0
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    return home
+
+
+@pytest.fixture
+def season_copy(season_home, tmp_path) -> Path:
+    import shutil
+
+    copy = tmp_path / "season"
+    shutil.copytree(season_home, copy)
+    return copy

@@ -9,7 +9,7 @@ import dagster as dg
 
 from nba_pipeline.definitions import build_definitions
 from nba_pipeline.environment import REPO_ROOT, load_settings
-from nba_pipeline.partitions import GAME_DATE_PARTITIONS
+from nba_pipeline.partitions import GAME_DATE_PARTITIONS, MODEL_WEEKS
 from nba_pipeline.phases import PHASES
 
 
@@ -45,7 +45,10 @@ def test_assets_follow_the_conventions():
         node = graph.get(key)
         assert node.group_name in groups
         assert len(key.path) == 2 and re.fullmatch(r"landing|nba_[a-z]+", key.path[0])
-        assert node.partitions_def == GAME_DATE_PARTITIONS
+        # every asset is partitioned by game date, except the weekly model (keyed by its Monday cutoff)
+        assert node.partitions_def == (
+            MODEL_WEEKS if key.path[-1] == "points_model" else GAME_DATE_PARTITIONS
+        )
         assert node.backfill_policy == dg.BackfillPolicy.single_run()
     raw_deps = graph.get(dg.AssetKey(["nba_raw", "nbac_gamebook_player_stats"])).parent_keys
     assert raw_deps == {dg.AssetKey(["landing", "boxscores"]), dg.AssetKey(["nba_raw", "nbac_schedule"])}
@@ -89,3 +92,18 @@ def test_prod_definitions_construct_without_credentials():
     warehouse = d.resources["warehouse"]
     assert (warehouse.kind, warehouse.project) == ("bigquery", "nba-props-platform")
     assert d.resources["landing"].get().uri("x.json") == "gs://nba-scraped-data/landing/x.json"
+
+
+def test_player_summaries_can_never_run_before_the_same_dates_team_totals():
+    """DOMAIN §8 item 8: usage rate needs the same game's team totals, an explicit dependency."""
+    graph = defs().resolve_asset_graph()
+    parents = graph.get(dg.AssetKey(["nba_analytics", "player_game_summary"])).parent_keys
+    assert dg.AssetKey(["nba_analytics", "team_offense_game_summary"]) in parents
+
+
+def test_the_export_depends_on_predictions():
+    graph = defs().resolve_asset_graph()
+    assert (
+        dg.AssetKey(["nba_predictions", "player_prop_predictions"])
+        in graph.get(dg.AssetKey(["nba_export", "tonight"])).parent_keys
+    )

@@ -69,7 +69,7 @@ class Table:
         missing = [c for c in self.column_names if c not in frame.columns]
         if missing:
             raise ValueError(f"{self.qualified}: missing columns {missing}")
-        out = pd.DataFrame(index=frame.index)
+        out = {}
         for name, kind in self.columns:
             col = frame[name]
             if kind == "STRING":
@@ -84,7 +84,7 @@ class Table:
                 out[name] = pd.to_datetime(col).dt.normalize().astype("datetime64[us]")
             else:
                 out[name] = pd.to_datetime(col).astype("datetime64[us]")
-        return out.reset_index(drop=True)
+        return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
     def empty(self) -> pd.DataFrame:
         return self.conform(pd.DataFrame({c: pd.Series(dtype="object") for c in self.column_names}))

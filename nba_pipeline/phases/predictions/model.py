@@ -124,7 +124,8 @@ def train(rows: pd.DataFrame, cutoff: date) -> TrainedModel:
     probe.fit(
         fit[features],
         fit.points,
-        eval_set=[(valid[features], valid.points)],
+        eval_X=valid[features],
+        eval_y=valid.points,
         eval_metric="l1",
         callbacks=[lgb.early_stopping(PATIENCE, verbose=False)],
     )
