@@ -1,11 +1,13 @@
-"""Benchmark: a whole season backfilled through phases 1..N in single-run backfills (one run per phase),
+"""Benchmark: a whole season through phases FIRST..THROUGH in single-run backfills (one run per phase),
 next to Dagster's own bookkeeping floor for the same asset keys and range, measured in the same run.
 
 The floor materializes no-op assets with the same keys, groups, dependencies and partitions in the
 same one-run-per-phase shape (playbook §13: ~4.5 s per partitioned asset per season on SQLite).
-Reports wall time, floor and their ratio per case. Targets (issue 2): ratio <= 1.5 and < 90 s.
+Phases before FIRST run first, untimed, so the timed phases have their inputs. Each case runs in
+its own process, so its peak memory is its own.
 
-    python -m benchmarks.backfill_phases [--through 2] [--cases sim,replay]
+    python -m benchmarks.backfill_phases --first 1 --through 2   # issue 2: phases 1-2, sim and real
+    python -m benchmarks.backfill_phases --first 2 --through 5   # issue 3: phases 2-5
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,11 +26,11 @@ import dagster as dg
 
 from nba_pipeline.definitions import build_definitions
 from nba_pipeline.environment import DEFAULT_REPLAY_CSV, load_settings
-from nba_pipeline.partitions import GAME_DATE_PARTITIONS
 from nba_pipeline.phases import PHASES, SINGLE_RUN
-from nba_pipeline.runner import QUIET, phase_keys, run_phases
+from nba_pipeline.runner import QUIET, _range, _windows, phase_keys, run_phases
 
 SEASON = (date(2023, 10, 24), date(2024, 4, 14))  # the 2023-24 regular season, sim and real alike
+NOW = "2024-06-01T12:00:00-04:00"
 
 
 def floor_definitions(defs: dg.Definitions) -> dg.Definitions:
@@ -41,7 +44,7 @@ def floor_definitions(defs: dg.Definitions) -> dg.Definitions:
             key=key,
             deps=list(node.parent_keys),
             group_name=node.group_name,
-            partitions_def=GAME_DATE_PARTITIONS,
+            partitions_def=node.partitions_def,
             backfill_policy=SINGLE_RUN,
         )
         def _noop() -> None:
@@ -51,75 +54,93 @@ def floor_definitions(defs: dg.Definitions) -> dg.Definitions:
     return dg.Definitions(assets=assets, executor=dg.in_process_executor)
 
 
-def time_floor(defs: dg.Definitions, through: int, start: date, end: date) -> float:
+def time_floor(defs: dg.Definitions, first: int, through: int, start: date, end: date) -> float:
     floor = floor_definitions(defs)
     with tempfile.TemporaryDirectory() as home, dg.instance_for_test(temp_dir=home) as instance:
         began = time.monotonic()
-        for phase in PHASES[:through]:
-            keys = phase_keys(floor, phase)
-            floor.resolve_implicit_job_def_def_for_assets(keys).execute_in_process(
-                run_config=QUIET,
-                instance=instance,
-                asset_selection=keys,
-                tags={
-                    "dagster/asset_partition_range_start": start.isoformat(),
-                    "dagster/asset_partition_range_end": end.isoformat(),
-                },
-            )
+        for phase in PHASES[first - 1 : through]:
+            for partitions_def, keys in _windows(floor, phase_keys(floor, phase)):
+                partition, tags = _range(partitions_def, start, end)
+                job = floor.resolve_implicit_job_def_def_for_assets(keys)
+                job.execute_in_process(
+                    run_config=QUIET, instance=instance, asset_selection=keys, tags=tags, **partition
+                )
         return time.monotonic() - began
 
 
-def time_backfill(source: str, through: int, start: date, end: date) -> tuple[float, list]:
-    with tempfile.TemporaryDirectory() as home:
-        settings = load_settings(home=home, source=source, now="2024-06-01T12:00:00-04:00")
-        began = time.monotonic()
-        outcomes = run_phases(settings, start, end, through, "backfill", "backfill", "benchmark")
-        return time.monotonic() - began, outcomes
+def run_case(source: str, first: int, through: int, keep: str | None) -> dict:
+    """One case, in this process: untimed phases before `first`, then the timed window, then its floor."""
+    start, end = SEASON
+    home = keep or tempfile.mkdtemp(prefix=f"bench-{source}-")
+    settings = load_settings(environ={}, home=home, source=source, now=NOW)
+    if first > 1:
+        run_phases(settings, start, end, first - 1, "backfill", "backfill", "benchmark-setup")
+    began = time.monotonic()
+    outcomes = run_phases(settings, start, end, through, "backfill", "backfill", "benchmark", first=first)
+    wall = time.monotonic() - began
+    defs = build_definitions(settings)
+    floor = time_floor(defs, first, through, start, end)
+    return {
+        "case": source,
+        "phases": f"{first}-{through}",
+        "assets": sum(len(phase_keys(defs, p)) for p in PHASES[first - 1 : through]),
+        "dates": (end - start).days + 1,
+        "wall_s": round(wall, 1),
+        "floor_s": round(floor, 1),
+        "ratio": round(wall / floor, 2),
+        "phase_seconds": {o.phase: o.seconds for o in outcomes},
+        "failed_phases": [o.phase for o in outcomes if o.status != "success"],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "home": home if keep else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--first", type=int, default=1)
     parser.add_argument("--through", type=int, default=PHASES[-1].number)
     parser.add_argument("--cases", default="sim,replay")
+    parser.add_argument(
+        "--keep", help="keep each case's data directory under this folder (for benchmarks.model_quality)"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # one case, run in a subprocess
     args = parser.parse_args(argv)
+    if args.child:
+        keep = str(Path(args.keep) / args.child) if args.keep else None
+        print(json.dumps(run_case(args.child, args.first, args.through, keep)))
+        return 0
     cases = [c for c in args.cases.split(",") if c]
     if "replay" in cases and not DEFAULT_REPLAY_CSV.exists():
         print(f"skipping replay: {DEFAULT_REPLAY_CSV} is absent", file=sys.stderr)
         cases.remove("replay")
-
-    start, end = SEASON
-    defs = build_definitions(load_settings(home=tempfile.gettempdir()))
-    assets = sum(len(phase_keys(defs, p)) for p in PHASES[: args.through])
     results = []
     for case in cases:
-        wall, outcomes = time_backfill(case, args.through, start, end)
-        floor = time_floor(defs, args.through, start, end)
-        failed = [o.phase for o in outcomes if o.status != "success"]
-        results.append(
-            {
-                "case": case,
-                "phases": f"1-{args.through}",
-                "assets": assets,
-                "dates": (end - start).days + 1,
-                "wall_s": round(wall, 1),
-                "floor_s": round(floor, 1),
-                "ratio": round(wall / floor, 2),
-                "phase_seconds": {o.phase: o.seconds for o in outcomes},
-                "failed_phases": failed,
-            }
-        )
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.backfill_phases",
+            "--child",
+            case,
+            "--first",
+            str(args.first),
+            "--through",
+            str(args.through),
+        ]
+        if args.keep:
+            command += ["--keep", args.keep]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     print(
-        f"{'case':8} {'phases':7} {'assets':>6} {'dates':>5} {'wall s':>7} {'floor s':>8} {'ratio':>6}  per-phase seconds"
+        f"{'case':8} {'phases':7} {'assets':>6} {'dates':>5} {'wall s':>7} {'floor s':>8} {'ratio':>6} {'peak MB':>8}  per-phase seconds"
     )
     for r in results:
         print(
-            f"{r['case']:8} {r['phases']:7} {r['assets']:>6} {r['dates']:>5} {r['wall_s']:>7} {r['floor_s']:>8} {r['ratio']:>6}  {r['phase_seconds']}"
+            f"{r['case']:8} {r['phases']:7} {r['assets']:>6} {r['dates']:>5} {r['wall_s']:>7} {r['floor_s']:>8} {r['ratio']:>6} {r['peak_rss_mb']:>8}  {r['phase_seconds']}"
+            + (f"  FAILED phases {r['failed_phases']}" if r["failed_phases"] else "")
         )
-    print(f"peak RSS {peak_mb:.0f} MB; targets: ratio <= 1.5 and wall < 90 s per case")
     Path("benchmarks/results").mkdir(parents=True, exist_ok=True)
-    Path("benchmarks/results/backfill_phases.json").write_text(
-        json.dumps({"results": results, "peak_rss_mb": round(peak_mb)}, indent=2)
+    Path(f"benchmarks/results/backfill_phases_{args.first}-{args.through}.json").write_text(
+        json.dumps(results, indent=2)
     )
     return 0
 

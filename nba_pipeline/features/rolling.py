@@ -111,7 +111,9 @@ def ewm_before(
     h = history[[key, "game_date", value]].copy()
     h["game_date"] = _ts(h["game_date"]).to_numpy()
     h = h.sort_values([key, "game_date"], kind="stable")
-    h["_ewm"] = h.groupby(key)[value].transform(lambda s: s.astype(float).ewm(halflife=halflife).mean())
+    h["_ewm"] = (
+        h[value].astype(float).groupby(h[key]).ewm(halflife=halflife).mean().reset_index(level=0, drop=True)
+    )
     return _asof(targets, h, key, targets["game_date"], ["_ewm"])["_ewm"].to_numpy()
 
 

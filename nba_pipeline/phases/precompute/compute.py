@@ -297,17 +297,16 @@ def feature_store(
         exp_points_last_game=base.ppm_long * base.minutes_last_game,
         exp_points_share=base.points_share_avg_last_5 * base.off_rating_last_10 * base.pace_last_10 / 100,
     )
-    out = base[
-        [
-            "game_id",
-            "game_date",
-            "player_lookup",
-            "team_abbr",
-            "player_name",
-            "opponent_abbr",
-            "injury_status",
-        ]
-    ].copy()
+    identity = [
+        "game_id",
+        "game_date",
+        "player_lookup",
+        "team_abbr",
+        "player_name",
+        "opponent_abbr",
+        "injury_status",
+    ]
+    columns: dict[str, pd.Series | float | str] = {}  # built apart and joined once: ~170 columns
     has_line = base.has_prop_line.fillna(0).astype(bool)
     defaulted = pd.Series(0, index=base.index)
     unavailable = pd.Series(0, index=base.index)
@@ -315,11 +314,7 @@ def feature_store(
     for f in FEATURES:
         value = pd.to_numeric(base[f.column], errors="coerce").astype(float)
         if f.needs and f.needs not in capabilities:
-            out[f.name], out[quality_column(f.name)], out[source_column(f.name)] = (
-                np.nan,
-                np.nan,
-                "unavailable",
-            )
+            columns |= {f.name: np.nan, quality_column(f.name): np.nan, source_column(f.name): "unavailable"}
             unavailable += 1
             continue
         source = pd.Series(f.table, index=base.index)
@@ -333,14 +328,19 @@ def feature_store(
             missing = value.isna()
         if f.default is not None:
             value = value.where(~missing, f.default)
-        source = source.where(~missing, "default")
-        quality = quality.where(~missing, QUALITY["default"])
         defaulted += missing.astype(int)
-        out[f.name], out[quality_column(f.name)], out[source_column(f.name)] = value, quality, source
-        qualities.append(quality)
-    out["feature_count"] = len(FEATURES) - unavailable
-    out["default_feature_count"] = defaulted
-    out["unavailable_feature_count"] = unavailable
-    out["feature_quality_score"] = pd.concat(qualities, axis=1).mean(axis=1) if qualities else np.nan
-    out["is_quality_ready"] = defaulted <= MAX_DEFAULTED_FEATURES
+        columns |= {
+            f.name: value,
+            quality_column(f.name): quality.where(~missing, QUALITY["default"]),
+            source_column(f.name): source.where(~missing, "default"),
+        }
+        qualities.append(columns[quality_column(f.name)])
+    columns |= {
+        "feature_count": len(FEATURES) - unavailable,
+        "default_feature_count": defaulted,
+        "unavailable_feature_count": unavailable,
+        "feature_quality_score": pd.concat(qualities, axis=1).mean(axis=1) if qualities else np.nan,
+        "is_quality_ready": defaulted <= MAX_DEFAULTED_FEATURES,
+    }
+    out = pd.concat([base[identity], pd.DataFrame(columns, index=base.index)], axis=1)
     return out

@@ -87,17 +87,35 @@ def predict(
         )
     ]
     dates = pd.to_datetime(eligible.game_date).dt.date
-    no_model = 0
-    for day in sorted(dates.unique()):
-        mask = dates == day
-        model = model_for(day)
-        if model is None:
-            no_model += int(mask.sum())
-            continue
+    models = {day: model_for(day) for day in dates.unique()}
+    serving = dates.map(lambda day: models[day].version if models[day] else None)
+    no_model = int(serving.isna().sum())
+    for version in serving.dropna().unique():  # one call per model, not per date
+        mask = serving == version
+        model = next(m for m in models.values() if m is not None and m.version == version)
         predicted = pd.Series(model.predict(eligible[mask]), index=eligible.index[mask])
-        out.append(rows_for(SYSTEM_ID, model.version, predicted.reindex(eligible.index), mask))
+        out.append(rows_for(SYSTEM_ID, version, predicted.reindex(eligible.index), mask))
     skipped["no_model"] = no_model
     return pd.concat(out, ignore_index=True), skipped
+
+
+def unpredictable_dates(features: pd.DataFrame, scheduled: set[date]) -> dict[date, str]:
+    """Scheduled dates on which no player can be predicted, and why (so zero rows there is expected):
+    no feature rows at all, or every player skipped (injured, or too little history)."""
+    dated = pd.to_datetime(features.game_date).dt.date if not features.empty else pd.Series(dtype=object)
+    eligible = (
+        features.is_quality_ready.astype(bool) & ~features.injury_status.isin(OUT_STATUSES)
+        if not features.empty
+        else dated
+    )
+    reasons = {}
+    for day in scheduled:
+        rows = int((dated == day).sum())
+        if rows == 0:
+            reasons[day] = "no features for this date (see ml_feature_store)"
+        elif not eligible[dated == day].any():
+            reasons[day] = f"all {rows} players skipped: injured, or too little history (defaulted features)"
+    return reasons
 
 
 def grade(predictions: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame:

@@ -25,22 +25,22 @@ from nba_pipeline.phases.precompute.features import FEATURE_NAMES
 VALIDATION_DAYS = 28
 MIN_TRAIN_ROWS = 2000
 MIN_VALIDATION_ROWS = 200
-PARAMS = dict(
+PARAMS = dict(  # LightGBM's native parameter names
     objective="l1",
-    learning_rate=0.02,
+    learning_rate=0.04,
     num_leaves=7,
-    min_child_samples=200,
-    subsample=0.8,
-    subsample_freq=1,
-    colsample_bytree=0.7,
-    reg_lambda=5.0,
-    random_state=0,
+    min_data_in_leaf=200,
+    bagging_fraction=0.8,
+    bagging_freq=1,
+    feature_fraction=0.7,
+    lambda_l2=5.0,
+    seed=0,
     deterministic=True,
     force_row_wise=True,
-    n_jobs=2,
-    verbose=-1,
+    num_threads=2,
+    verbosity=-1,
 )
-MAX_TREES, PATIENCE, MIN_TREES = 800, 50, 100
+MAX_TREES, PATIENCE, MIN_TREES = 500, 50, 100
 SYSTEM_ID = "points_model_lgbm"
 BASELINE = "moving_average_baseline"
 
@@ -104,42 +104,48 @@ def training_rows(features: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame
     return rows[rows.is_quality_ready.astype(bool)]
 
 
-def train(rows: pd.DataFrame, cutoff: date) -> TrainedModel:
-    """Train on `rows` dated before `cutoff` only (never on or after it)."""
+def train(rows: pd.DataFrame, cutoff: date, threads: int = 2) -> TrainedModel:
+    """Train on `rows` dated before `cutoff` only (never on or after it).
+
+    The rows are binned once; the early-stopping probe and the final fit use subsets of that one
+    dataset (LightGBM's native API), rather than re-binning the same data three times."""
     import lightgbm as lgb
 
-    dated = pd.to_datetime(rows.game_date).dt.date
-    history = rows[dated < cutoff]
-    split = cutoff - timedelta(days=VALIDATION_DAYS)
-    fit, valid = (
-        history[pd.to_datetime(history.game_date).dt.date < split],
-        history[pd.to_datetime(history.game_date).dt.date >= split],
-    )
-    if len(fit) < MIN_TRAIN_ROWS or len(valid) < MIN_VALIDATION_ROWS:
+    history = rows[pd.to_datetime(rows.game_date).dt.date < cutoff]
+    fitting = (
+        pd.to_datetime(history.game_date).dt.date < cutoff - timedelta(days=VALIDATION_DAYS)
+    ).to_numpy()
+    fit_rows, valid = int(fitting.sum()), history[~fitting]
+    if fit_rows < MIN_TRAIN_ROWS or len(valid) < MIN_VALIDATION_ROWS:
         raise NotEnoughHistory(
-            f"{len(fit)} training and {len(valid)} validation rows before {cutoff}; need {MIN_TRAIN_ROWS} and {MIN_VALIDATION_ROWS}"
+            f"{fit_rows} training and {len(valid)} validation rows before {cutoff}; need {MIN_TRAIN_ROWS} and {MIN_VALIDATION_ROWS}"
         )
     features = [f for f in FEATURE_NAMES if history[f].notna().any()]  # unavailable features are all missing
-    probe = lgb.LGBMRegressor(n_estimators=MAX_TREES, **PARAMS)
-    probe.fit(
-        fit[features],
-        fit.points,
-        eval_X=valid[features],
-        eval_y=valid.points,
-        eval_metric="l1",
+    params = PARAMS | {"num_threads": threads}
+    binned = lgb.Dataset(
+        history[features].astype(float),
+        label=history.points.to_numpy(dtype=float),
+        params=params,
+        free_raw_data=False,
+    ).construct()
+    probe = lgb.train(
+        params,
+        binned.subset(np.flatnonzero(fitting)),
+        num_boost_round=MAX_TREES,
+        valid_sets=[binned.subset(np.flatnonzero(~fitting))],
         callbacks=[lgb.early_stopping(PATIENCE, verbose=False)],
     )
-    trees = max(probe.best_iteration_ or MAX_TREES, MIN_TREES)
-    checked = probe.predict(valid[features], num_iteration=trees)
-    final = lgb.LGBMRegressor(n_estimators=trees, **PARAMS).fit(history[features], history.points)
+    trees = max(probe.best_iteration or MAX_TREES, MIN_TREES)
+    checked = np.clip(probe.predict(valid[features].astype(float), num_iteration=trees), 0, None)
+    final = lgb.train(params, binned, num_boost_round=trees)
     return TrainedModel(
         version=model_version(cutoff),
         cutoff=cutoff,
-        booster=final.booster_,
+        booster=final,
         features=features,
         train_rows=len(history),
         validation_rows=len(valid),
         trees=trees,
-        mae_model=round(float(np.mean(np.abs(valid.points - np.clip(checked, 0, None)))), 4),
+        mae_model=round(float(np.mean(np.abs(valid.points - checked))), 4),
         mae_baseline=round(float(np.mean(np.abs(valid.points - valid.points_avg_last_10))), 4),
     )
