@@ -108,3 +108,34 @@ def check_outcomes(result) -> dict[str, dict[str, int]]:
         counts["passed" if evaluation.passed else "failed"] += 1
         counts["warned"] += not evaluation.passed and evaluation.severity == WARN
     return outcomes
+
+
+def recorded_check_failures(
+    instance: dg.DagsterInstance, key: dg.AssetKey, names: tuple[str, ...], day: date
+) -> list[str]:
+    """The asset's checks whose latest evaluation for the date's partition, made after its latest
+    materialization, failed with ERROR severity (what the UI shows as failed for that partition)."""
+    from dagster._core.event_api import PartitionKeyFilter
+
+    written = instance.fetch_materializations(
+        dg.AssetRecordsFilter(key, asset_partitions=[day.isoformat()]), limit=1
+    )
+    if not written.records:
+        return []
+    since = written.records[0].event_log_entry.timestamp
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(key, name) for name in names],
+        partition_filter=PartitionKeyFilter(key=day.isoformat()),
+    )
+    failed = []
+    for check_key, record in latest.items():
+        event = record.event
+        evaluation = event.dagster_event.event_specific_data if event and event.dagster_event else None
+        if (
+            evaluation is not None
+            and event.timestamp >= since
+            and not evaluation.passed
+            and evaluation.severity == ERROR
+        ):
+            failed.append(check_key.name)
+    return failed

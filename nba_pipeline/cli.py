@@ -51,6 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     _source_options(backfill)
     backfill.set_defaults(func=cmd_backfill)
 
+    check = commands.add_parser("check", help="decide whether a phase may run for a date, with the numbers")
+    check.add_argument("--date", required=True, help="ET game date, YYYY-MM-DD")
+    check.add_argument("--phase", required=True, type=int, help="the phase to check (3-6)")
+    check.add_argument(
+        "--mode", help="overnight, same_day, tomorrow, manual or backfill (default: by the date)"
+    )
+    check.add_argument("--source", help="sim (default) or replay: which feeds exist to be expected")
+    check.add_argument("--replay-csv", help=argparse.SUPPRESS)
+    check.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    check.set_defaults(func=cmd_check, scenario=None)
+
     dev = commands.add_parser("dev", help="open the Dagster UI (webserver + daemon) on this data directory")
     dev.add_argument("--port", type=int, default=3000)
     dev.add_argument("--host", default="127.0.0.1")
@@ -153,15 +164,23 @@ def _print(report: dict, heading: str, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 150)  # piped: wide tables, not 80 columns
     console.print(
         f"[bold]{heading}[/bold] · source {report['source']} · scenario {report['scenario']} · mode {report['mode']}"
     )
     for phase in report["phases"]:
-        style = "green" if phase["status"] == "success" else "red"
+        style = {"success": "green", "partial": "yellow", "held": "cyan"}.get(phase["status"], "red")
+        runs = (
+            f"{len(phase['run_ids'])} runs"
+            if len(phase["run_ids"]) > 1
+            else f"run {phase['run_id'][:8]}"
+            if phase["run_id"]
+            else "no run"
+        )
+        verdicts = sorted(set(phase.get("decisions", {}).values()))
+        decided = f" · readiness {'/'.join(verdicts)}" if verdicts else ""
         table = Table(
-            title=f"Phase {phase['phase']} · {phase['title']} · run {phase['run_id'][:8]} · "
-            f"[{style}]{phase['status']}[/{style}] in {phase['seconds']:.1f} s",
+            title=f"Phase {phase['phase']} · {phase['title']} · {runs}{decided} · [{style}]{phase['status']}[/{style}] in {phase['seconds']:.1f} s",
             title_justify="left",
         )
         for column in ("asset", "rows", "checks passed", "checks failed"):
@@ -176,6 +195,13 @@ def _print(report: dict, heading: str, as_json: bool) -> None:
         console.print(table)
         for error in phase.get("errors", []):
             console.print(f"  [red]✗[/red] {error}")
+        held = phase.get("held", {})
+        for day, reasons in list(held.items())[:5]:
+            console.print(
+                f"  [cyan]held[/cyan] {day}: {reasons[0]}" + (f" ({reasons[-1]})" if len(reasons) > 1 else "")
+            )
+        if len(held) > 5:
+            console.print(f"  [cyan]held[/cyan] … and {len(held) - 5} more dates")
     if "history" in report:
         h = report["history"]
         seconds = sum(p["seconds"] for p in h["phases"])
@@ -225,6 +251,119 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     }
     _print(report, f"nba-pipeline backfill {start} → {end}", args.json)
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from nba_pipeline.modes import date_mode, parse_mode
+    from nba_pipeline.partitions import require_partition
+
+    day = _date(args.date)
+    require_partition(day)
+    if args.phase not in (3, 4, 5, 6):
+        raise ConfigError(f"--phase {args.phase}: readiness is checked for phases 3-6")
+    mode = parse_mode(args.mode) if args.mode else None
+    settings = _settings(args)
+    from nba_pipeline.orchestration.dependency import check
+    from nba_pipeline.orchestration.store import make_store
+    from nba_pipeline.resources.clock import ClockResource
+    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+    from nba_pipeline.runner import active_feeds, ensure_instance
+    from nba_pipeline.tags import new_correlation_id
+
+    now = ClockResource(fixed_now=settings.now.isoformat() if settings.now else None).now()
+    mode = mode or date_mode(day, now)
+    with ensure_instance(settings) as instance:
+        decision = check(
+            DuckDBWarehouse(settings.warehouse_path),
+            make_store(settings.state_dir),
+            args.phase,
+            [day],
+            mode,
+            now,
+            active_feeds(settings),
+            new_correlation_id(),
+            instance,
+        )[day]
+    _print_check(decision, args.json)
+    return 0
+
+
+def _print_check(decision, as_json: bool) -> None:
+    tables = [
+        {
+            "table": t.table,
+            "expected": t.expected,
+            "found": t.found,
+            "completeness": t.completeness,
+            "freshness_seconds": t.freshness_seconds,
+            "validity": t.validity,
+            "quality": t.quality,
+            "status": t.status,
+            "critical": t.critical,
+            "history": t.history,
+            "issues": t.issues,
+        }
+        for t in decision.tables
+    ]
+    report = {
+        "date": decision.game_date.isoformat(),
+        "phase": decision.phase,
+        "mode": decision.mode.value,
+        "decision": decision.decision.value,
+        "completeness": decision.completeness,
+        "optional_coverage": decision.optional_coverage,
+        "quality": decision.quality,
+        "reasons": decision.reasons,
+        "tables": tables,
+        "recheck_at": decision.recheck_at.isoformat() if decision.recheck_at else None,
+        "give_up_at": decision.give_up_at.isoformat() if decision.give_up_at else None,
+        "alert": decision.alert,
+    }
+    if as_json:
+        print(json.dumps(report, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    style = {"PROCEED": "green", "PROCEED_DEGRADED": "yellow", "WAIT": "cyan", "FAIL": "red"}[
+        report["decision"]
+    ]
+    console = Console(width=None if sys.stdout.isatty() else 150)  # piped: wide tables, not 80 columns
+    console.print(
+        f"Phase {report['phase']} for {report['date']} · mode {report['mode']}: [bold {style}]{report['decision']}[/bold {style}]"
+    )
+    for reason in report["reasons"]:
+        console.print(f"  {reason}")
+    table = Table()
+    for column in (
+        "table",
+        "role",
+        "expected",
+        "found",
+        "complete",
+        "fresh (s)",
+        "valid",
+        "quality",
+        "status",
+    ):
+        table.add_column(column, justify="left" if column in ("table", "role", "status") else "right")
+    for t in tables:
+        role = ("critical" if t["critical"] else "optional") + (" · history" if t["history"] else "")
+        age = "—" if t["freshness_seconds"] is None else f"{t['freshness_seconds']:.0f}"
+        table.add_row(
+            t["table"],
+            role,
+            str(t["expected"]),
+            str(t["found"]),
+            f"{t['completeness']:.0%}",
+            age,
+            f"{t['validity']:.0%}",
+            f"{t['quality']:.2f}",
+            t["status"],
+        )
+    console.print(table)
+    if report["recheck_at"]:
+        console.print(f"Re-check at {report['recheck_at']}; gives up at {report['give_up_at']}.")
 
 
 def cmd_dev(args: argparse.Namespace) -> int:

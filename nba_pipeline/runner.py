@@ -17,9 +17,9 @@ import dagster as dg
 from nba_pipeline.checks import check_outcomes
 from nba_pipeline.definitions import build_definitions
 from nba_pipeline.environment import REPO_ROOT, Settings
-from nba_pipeline.partitions import FIRST_GAME_DATE, MODEL_WEEKS, week_of
+from nba_pipeline.partitions import FIRST_GAME_DATE, MODEL_WEEKS, date_range, week_of
 from nba_pipeline.phases import PHASES, Phase
-from nba_pipeline.tags import RANGE_END, RANGE_START, run_tags
+from nba_pipeline.tags import DECISION, DEGRADED, DEGRADED_INPUTS, RANGE_END, RANGE_START, run_tags
 
 # The run's events are all in the instance (and the UI); the terminal only needs warnings.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -40,11 +40,13 @@ class PhaseOutcome:
     phase: int
     title: str
     run_id: str
-    status: str  # success | failed
+    status: str  # success | partial (some dates held) | held (no date could run) | failed
     seconds: float
     assets: list[AssetOutcome] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one line per failed step
-    run_ids: list[str] = field(default_factory=list)  # a phase with weekly and daily assets takes two runs
+    run_ids: list[str] = field(default_factory=list)  # one per partitions definition and per range of dates
+    decisions: dict[str, str] = field(default_factory=dict)  # readiness verdict per date (gated phases)
+    held: dict[str, list[str]] = field(default_factory=dict)  # dates that may not run yet, and why
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -112,6 +114,30 @@ def _range(partitions_def, start: date, end: date) -> tuple[dict, dict]:
     return {}, {RANGE_START: start.isoformat(), RANGE_END: end.isoformat()}
 
 
+Gate = Callable[[list[date]], dict]  # the readiness decision of each date (date -> readiness.Decision)
+
+
+def _contiguous(days: list[date]) -> list[tuple[date, date]]:
+    """Runs of consecutive dates: each becomes one single-run range."""
+    spans: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if spans and day == spans[-1][1] + timedelta(days=1):
+            spans[-1] = (spans[-1][0], day)
+        else:
+            spans.append((day, day))
+    return spans
+
+
+def _decision_tags(decisions: dict, first: date, last: date) -> dict[str, str]:
+    """A degraded run says so: its decision and the inputs it went without."""
+    span = [d for day, d in decisions.items() if first <= day <= last]
+    degraded = [d for d in span if d.decision.value == "PROCEED_DEGRADED"]
+    if not degraded:
+        return {DECISION: "PROCEED"}
+    inputs = sorted({t for d in degraded for t in (*d.short, *d.missing_optional)})
+    return {DECISION: "PROCEED_DEGRADED", DEGRADED: "true", DEGRADED_INPUTS: ",".join(inputs)}
+
+
 def run_phase(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -119,30 +145,46 @@ def run_phase(
     start: date,
     end: date,
     tags: dict[str, str],
+    gate: Gate | None = None,
 ) -> PhaseOutcome:
+    """The phase's runs for start..end. With a gate, its daily assets run only for the dates that may
+    proceed (consecutive ones together); the others are held with their reasons."""
     keys = phase_keys(defs, phase)
     began = time.monotonic()
     rows: dict[str, int | None] = {}
     checks: dict[str, dict[str, int]] = {}
-    run_ids, errors, success = [], [], True
+    run_ids, errors, success, decisions = [], [], True, {}
     for partitions_def, group in _windows(defs, keys):
-        partition, range_tags = _range(partitions_def, start, end)
-        result = defs.resolve_implicit_job_def_def_for_assets(group).execute_in_process(
-            run_config=QUIET,
-            instance=instance,
-            asset_selection=group,
-            tags={**tags, **range_tags},
-            raise_on_error=False,
-            **partition,
-        )
-        for event in result.get_asset_materialization_events():
-            materialization = event.event_specific_data.materialization
-            value = materialization.metadata.get("dagster/row_count")
-            rows.setdefault(materialization.asset_key.to_user_string(), value.value if value else None)
-        checks |= check_outcomes(result)
-        run_ids.append(result.run_id)
-        errors += step_errors(result)
-        success &= result.success
+        if (
+            gate is None or partitions_def == MODEL_WEEKS
+        ):  # the weekly model gates itself (too little history)
+            spans = [(start, end, {})]
+        else:
+            decided = gate(list(date_range(start, end)))
+            decisions |= decided
+            runnable = [day for day, d in decided.items() if d.decision.runs]
+            spans = [(a, b, _decision_tags(decided, a, b)) for a, b in _contiguous(runnable)]
+        for first, last, decision_tags in spans:
+            partition, range_tags = _range(partitions_def, first, last)
+            result = defs.resolve_implicit_job_def_def_for_assets(group).execute_in_process(
+                run_config=QUIET,
+                instance=instance,
+                asset_selection=group,
+                tags={**tags, **decision_tags, **range_tags},
+                raise_on_error=False,
+                **partition,
+            )
+            for event in result.get_asset_materialization_events():
+                materialization = event.event_specific_data.materialization
+                value = materialization.metadata.get("dagster/row_count")
+                rows.setdefault(materialization.asset_key.to_user_string(), value.value if value else None)
+            for asset, counts in check_outcomes(result).items():
+                totals = checks.setdefault(asset, {"passed": 0, "failed": 0, "warned": 0})
+                for name, n in counts.items():
+                    totals[name] += n
+            run_ids.append(result.run_id)
+            errors += step_errors(result)
+            success &= result.success
     assets = [
         AssetOutcome(
             asset=k.to_user_string(),
@@ -154,16 +196,19 @@ def run_phase(
         )
         for k in keys
     ]
-    status = "success" if success else "failed"
+    held = {day.isoformat(): d.reasons for day, d in decisions.items() if not d.decision.runs}
+    status = "failed" if not success else "held" if not run_ids else "partial" if held else "success"
     return PhaseOutcome(
         phase.number,
         phase.title,
-        run_ids[-1],
+        run_ids[-1] if run_ids else "",
         status,
         round(time.monotonic() - began, 2),
         assets,
         errors,
         run_ids,
+        {day.isoformat(): d.decision.value for day, d in decisions.items()},
+        held,
     )
 
 
@@ -178,8 +223,10 @@ def run_phases(
     on_phase: Callable[[Phase], None] | None = None,
     instance: dg.DagsterInstance | None = None,
     first: int = 1,
+    gated: bool = True,
 ) -> list[PhaseOutcome]:
-    """Phases `first`..`through` for start..end, in order, one run each."""
+    """Phases `first`..`through` for start..end, in order. From phase 3 on, each date's readiness is
+    decided first (in the run's mode) and only dates that may proceed run."""
     defs = build_definitions(settings)
     own_instance = instance is None
     instance = instance or ensure_instance(settings)
@@ -198,11 +245,44 @@ def run_phases(
                 source=settings.source,
                 scenario=settings.scenario,
             )
-            outcomes.append(run_phase(defs, instance, phase, start, end, tags))
+            gate = (
+                readiness_gate(settings, phase.number, mode, correlation_id, instance)
+                if gated and phase.number >= 3
+                else None
+            )
+            outcomes.append(run_phase(defs, instance, phase, start, end, tags, gate))
     finally:
         if own_instance:
             instance.dispose()
     return outcomes
+
+
+def readiness_gate(
+    settings: Settings, phase: int, mode: str, correlation_id: str, instance: dg.DagsterInstance
+) -> Gate:
+    from nba_pipeline.modes import Mode
+    from nba_pipeline.orchestration.dependency import check
+    from nba_pipeline.orchestration.store import make_store
+    from nba_pipeline.resources.clock import ClockResource
+    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+
+    clock = ClockResource(fixed_now=settings.now.isoformat() if settings.now else None)
+    feeds = active_feeds(settings)
+
+    def gate(days: list[date]) -> dict:
+        return check(
+            DuckDBWarehouse(settings.warehouse_path),
+            make_store(settings.state_dir),
+            phase,
+            days,
+            Mode(mode),
+            clock.now(),
+            feeds,
+            correlation_id,
+            instance,
+        )
+
+    return gate
 
 
 HISTORY_DAYS = 90  # what a model for a date learns from when the warehouse has nothing yet
@@ -245,3 +325,18 @@ def export_paths(settings: Settings, day: date) -> dict[str, str]:
 
     paths = {name: settings.export_dir / path_of(name, day) for name in FILES}
     return {name: str(path) for name, path in paths.items() if path.exists()}
+
+
+def active_feeds(settings: Settings) -> frozenset[str]:
+    """Feeds the configured source provides and that are not switched off (what may be expected)."""
+    from nba_pipeline.resources.source import SourceResource
+
+    source = SourceResource(
+        name=settings.source,
+        seed=settings.seed,
+        scenario=settings.scenario,
+        replay_csv=str(settings.replay_csv or ""),
+        state_dir=str(settings.state_dir),
+        disabled_feeds=sorted(settings.disabled_feeds),
+    )
+    return source.active_feeds()

@@ -16,6 +16,7 @@ from nba_pipeline.coverage import Coverage, coverage_by_date
 from nba_pipeline.partitions import GAME_DATE_PARTITIONS, dates_of, season_start, utc_naive
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
 from nba_pipeline.resources.warehouse import Table, Warehouse
+from nba_pipeline.tags import DECISION, DEGRADED, DEGRADED_INPUTS
 
 ZERO_ROWS = "fails when the schedule expected games for the date and zero rows were written"
 
@@ -75,6 +76,15 @@ def stamped(table: Table, frame: pd.DataFrame, days: Sequence[date], now: dateti
     return in_days(frame.reindex(columns=columns), days).assign(loaded_at=utc_naive(now))
 
 
+def run_decision(context: dg.AssetExecutionContext) -> dict:
+    """The readiness decision that let this run start (gated runs), for the materialization's metadata."""
+    tags = context.run.tags
+    if DECISION not in tags:
+        return {}
+    degraded = {"degraded_inputs": tags.get(DEGRADED_INPUTS, "")} if tags.get(DEGRADED) == "true" else {}
+    return {"decision": tags[DECISION], **degraded}
+
+
 def write_and_check(
     context: dg.AssetExecutionContext,
     warehouse: Warehouse,
@@ -107,6 +117,7 @@ def write_and_check(
             "games_covered": found,
             "completeness": round(min(found, wanted) / wanted, 4) if wanted else 1.0,
             "dates": len(days),
+            **run_decision(context),
             **(extra or {}),
         },
     )

@@ -10,6 +10,7 @@ retries with backoff while another process holds the lock (playbook §8; ARCHITE
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -93,6 +94,8 @@ class Table:
 class Warehouse(Protocol):
     def ref(self, table: Table) -> str: ...
 
+    def session(self): ...  # a context manager: one connection (or client) for the block
+
     def replace_dates(self, table: Table, frame: pd.DataFrame, start: date, end: date) -> int: ...
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame: ...
@@ -100,6 +103,8 @@ class Warehouse(Protocol):
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None: ...
 
     def ensure(self, table: Table) -> None: ...
+
+    def upsert(self, table: Table, frame: pd.DataFrame) -> int: ...
 
 
 def missing_columns(table: Table, existing: set[str]) -> list[tuple[str, str]]:
@@ -144,12 +149,36 @@ class DuckDBWarehouse:
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
         self._ensured: set[str] = set()
+        self._held = threading.local()  # a connection `session()` keeps open for a block of work
 
     def ref(self, table: Table) -> str:
         return table.qualified
 
     @contextmanager
+    def session(self) -> Iterator[None]:
+        """Reuse one connection for every access inside the block (still closed at its end): a
+        readiness check reads half a dozen tables, and opening the file each time would triple it."""
+        if getattr(self._held, "con", None) is not None:
+            yield
+            return
+        with self._open() as con:
+            self._held.con = con
+            try:
+                yield
+            finally:
+                self._held.con = None
+
+    @contextmanager
     def connect(self) -> Iterator[Any]:
+        held = getattr(self._held, "con", None)
+        if held is not None:
+            yield held
+            return
+        with self._open() as con:
+            yield con
+
+    @contextmanager
+    def _open(self) -> Iterator[Any]:
         import duckdb
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -201,6 +230,20 @@ class DuckDBWarehouse:
                 con.register("incoming", incoming)
                 con.execute(f"INSERT INTO {table.qualified} ({cols}) SELECT {cols} FROM incoming")
                 con.unregister("incoming")
+            con.execute("COMMIT")
+        return len(incoming)
+
+    def upsert(self, table: Table, frame: pd.DataFrame) -> int:
+        """Append rows, replacing any with the same key (idempotent: re-recording an id changes nothing)."""
+        incoming = table.conform(frame)
+        self.ensure(table)
+        cols, keys = ", ".join(table.column_names), ", ".join(table.key)
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            con.register("incoming", incoming)
+            con.execute(f"DELETE FROM {table.qualified} WHERE ({keys}) IN (SELECT ({keys}) FROM incoming)")
+            con.execute(f"INSERT INTO {table.qualified} ({cols}) SELECT {cols} FROM incoming")
+            con.unregister("incoming")
             con.execute("COMMIT")
         return len(incoming)
 
@@ -262,6 +305,10 @@ class BigQueryWarehouse:
     def ref(self, table: Table) -> str:
         return f"`{self.project}.{table.dataset}.{table.name}`"
 
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        yield  # the client is already shared
+
     def schema(self, table: Table) -> list:
         from google.cloud import bigquery
 
@@ -297,6 +344,24 @@ class BigQueryWarehouse:
             self.client.load_table_from_dataframe(
                 incoming, f"{self.project}.{table.dataset}.{table.name}", job_config=config
             ).result()
+        return len(incoming)
+
+    def upsert(self, table: Table, frame: pd.DataFrame) -> int:
+        """MERGE from a loaded staging table: rows with an existing key replace it."""
+        from google.cloud import bigquery
+
+        incoming = table.conform(frame)
+        self.ensure(table)
+        staging = f"{self.project}.{table.dataset}._staging_{table.name}"
+        config = bigquery.LoadJobConfig(schema=self.schema(table), write_disposition="WRITE_TRUNCATE")
+        self.client.load_table_from_dataframe(incoming, staging, job_config=config).result()
+        on = " AND ".join(f"t.{k} = s.{k}" for k in table.key)
+        cols = ", ".join(table.column_names)
+        sets = ", ".join(f"{c} = s.{c}" for c in table.column_names)
+        self.execute(
+            f"MERGE {self.ref(table)} t USING `{staging}` s ON {on} WHEN MATCHED THEN UPDATE SET {sets} "
+            f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({', '.join('s.' + c for c in table.column_names)})"
+        )
         return len(incoming)
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:

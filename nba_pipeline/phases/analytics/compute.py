@@ -7,7 +7,7 @@ gives the same rows.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -158,21 +158,22 @@ def latest_injuries(injuries: pd.DataFrame) -> pd.DataFrame:
 
 
 def _likely_players(games: pd.DataFrame, history: pd.DataFrame, injuries: pd.DataFrame) -> pd.DataFrame:
-    """Players expected on each team-game: whoever played for the team within ROSTER_DAYS before the
-    date (his latest team), plus anyone the injury report lists for it."""
+    """Players expected on each team-game: those whose latest game before the date was for the team,
+    within ROSTER_DAYS of the team's own previous game (so a season opener finds last season's roster
+    rather than nobody), plus anyone the injury report lists for the game."""
     rows = []
     if not history.empty:
         last = history[["player_lookup", "player_name", "team_abbr", "game_date"]].copy()
         last["game_date"] = pd.to_datetime(last.game_date)
         last = last.sort_values("game_date", kind="stable")
         for day in sorted(games.game_date.unique()):
-            recent = last[
-                (last.game_date < pd.Timestamp(day))
-                & (last.game_date >= pd.Timestamp(day - timedelta(days=ROSTER_DAYS)))
-            ]
-            current = recent.groupby("player_lookup").tail(1)
+            before = last[last.game_date < pd.Timestamp(day)]
+            current = before.groupby("player_lookup").tail(1)  # each player's latest team
+            team_previous = before.groupby("team_abbr").game_date.max().rename("team_previous")
+            current = current.join(team_previous, on="team_abbr")
+            current = current[current.game_date >= current.team_previous - pd.Timedelta(days=ROSTER_DAYS)]
             playing = games[games.game_date == day]
-            rows.append(current.drop(columns="game_date").merge(playing, on="team_abbr"))
+            rows.append(current.drop(columns=["game_date", "team_previous"]).merge(playing, on="team_abbr"))
     listed = games.merge(
         injuries[["game_id", "team_abbr", "player_lookup", "player_name"]], on=["game_id", "team_abbr"]
     )

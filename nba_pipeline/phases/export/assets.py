@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import dagster as dg
 import pandas as pd
 
-from nba_pipeline.checks import ERROR, ROWS_WRITTEN, Verdict, check_spec, emit_check
+from nba_pipeline.checks import ERROR, ROWS_WRITTEN, Verdict, check_spec, emit_check, recorded_check_failures
 from nba_pipeline.partitions import GAME_DATE_PARTITIONS, dates_of
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
 from nba_pipeline.phases.analytics.tables import UPCOMING_PLAYER
@@ -35,46 +35,14 @@ def path_of(name: str, day: date) -> str:
     return "status.json" if name == "status" else f"{name}/{day.isoformat()}.json"
 
 
-def recorded_failures(instance: dg.DagsterInstance, day: date) -> list[str]:
-    """The predictions' checks whose latest evaluation for the date, made after the date's latest
-    materialization, failed with ERROR severity."""
-    from dagster._core.event_api import PartitionKeyFilter
-
-    latest_write = instance.fetch_materializations(
-        dg.AssetRecordsFilter(PREDICTIONS.asset_key, asset_partitions=[day.isoformat()]), limit=1
-    )
-    if not latest_write.records:
-        return []
-    materialized = latest_write.records[0].event_log_entry
-    keys = [dg.AssetCheckKey(PREDICTIONS.asset_key, name) for name in (ROWS_WRITTEN, PREDICTIONS_VALID)]
-    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        keys, partition_filter=PartitionKeyFilter(key=day.isoformat())
-    )
-    failed = []
-    for key, record in latest.items():
-        evaluation = (
-            record.event.dagster_event.event_specific_data
-            if record.event and record.event.dagster_event
-            else None
-        )
-        newer = record.event is not None and record.event.timestamp >= materialized.timestamp
-        if (
-            evaluation is not None
-            and newer
-            and not evaluation.passed
-            and evaluation.severity == dg.AssetCheckSeverity.ERROR
-        ):
-            failed.append(key.name)
-    return failed
-
-
 def gate(
     instance: dg.DagsterInstance, day: date, games: int, predictions: pd.DataFrame, materialized: bool
 ) -> list[str]:
     """Why the date's predictions may not be exported (empty: they may)."""
     if games == 0:
         return []
-    reasons = [f"check {name} failed" for name in recorded_failures(instance, day)]
+    failed = recorded_check_failures(instance, PREDICTIONS.asset_key, (ROWS_WRITTEN, PREDICTIONS_VALID), day)
+    reasons = [f"check {name} failed" for name in failed]
     if not materialized:
         reasons.append("no predictions exist for this date")
     elif not predictions.empty:  # empty with passing (or explained, WARN) checks: nothing could be predicted

@@ -1,0 +1,1 @@
+"""Audit tables, alerts, SLOs and the status view."""

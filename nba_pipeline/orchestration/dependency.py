@@ -1,0 +1,231 @@
+"""The dependency check: gather each input's numbers from the warehouse, decide, record, alert.
+
+One read per input table for a whole range of dates (a backfill's gate decides every date from the
+same few queries), in one warehouse session. Every evaluation is written to
+`nba_orchestration.dependency_check_log`; a WAIT's give-up timer lives in the coordination store.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+import dagster as dg
+import pandas as pd
+
+from nba_pipeline.checks import ROWS_WRITTEN, recorded_check_failures
+from nba_pipeline.coverage import coverage_by_date
+from nba_pipeline.modes import Mode, table_active
+from nba_pipeline.observability.alerts import Alert, LocalAlertSink
+from nba_pipeline.observability.tables import DEPENDENCY_CHECK_LOG
+from nba_pipeline.partitions import utc_naive
+from nba_pipeline.phases.catalog import TABLES
+from nba_pipeline.readiness import Decision, Input, TableReadiness, Verdict, decide, inputs, measure
+from nba_pipeline.resources.warehouse import Warehouse, read_dates
+from nba_pipeline.validity import validity_share
+
+SCHEDULE_LOOKBACK = timedelta(days=45)  # far enough to find the previous game date across any break
+
+
+def _previous_game_dates(schedule: pd.DataFrame, days: Iterable[date]) -> dict[date, date | None]:
+    played = sorted(set(schedule.game_date)) if not schedule.empty else []
+    return {day: max((d for d in played if d < day), default=None) for day in days}
+
+
+def _age_seconds(rows: pd.DataFrame, now: datetime) -> float | None:
+    if rows.empty or rows.loaded_at.isna().all():
+        return None
+    return max(0.0, (pd.Timestamp(utc_naive(now)) - pd.Timestamp(rows.loaded_at.max())).total_seconds())
+
+
+def gather(
+    warehouse: Warehouse,
+    phase: int,
+    days: list[date],
+    mode: Mode,
+    now: datetime,
+    active_feeds: frozenset[str],
+    instance: dg.DagsterInstance | None = None,
+) -> dict[date, list[TableReadiness]]:
+    """Each date's inputs measured: games expected and covered, age, validity, failed checks."""
+    specs = {
+        day: [s for s in inputs(phase, mode, day, now) if table_active(s.table, active_feeds)] for day in days
+    }
+    names = {s.table for ss in specs.values() for s in ss}
+    with warehouse.session():
+        schedule = read_dates(warehouse, TABLES["nbac_schedule"], min(days) - SCHEDULE_LOOKBACK, max(days))
+        previous = _previous_game_dates(schedule, days)
+        history_days = [d for d in previous.values() if d is not None]
+        first = min([*days, *history_days])
+        frames = {n: read_dates(warehouse, TABLES[n], first, max(days)) for n in names if n in TABLES}
+        models = (
+            read_dates(warehouse, TABLES["model_registry"], date(2000, 1, 1), max(days))
+            if "model_registry" in names
+            else None
+        )
+    loaded = _schedule_loaded(instance, schedule, days)
+    out = {}
+    for day in days:
+        measured = []
+        for spec in specs[day]:
+            if spec.table == "model_registry":  # a model trained before the date (its cutoff on or before it)
+                usable = (
+                    models[models.cutoff_date <= day]
+                    if models is not None and not models.empty
+                    else pd.DataFrame()
+                )
+                measured.append(
+                    measure(
+                        spec,
+                        1,
+                        int(not usable.empty),
+                        0.0,
+                        1.0,
+                        mode,
+                        day,
+                        now,
+                        [] if not usable.empty else ["no model trained before this date"],
+                    )
+                )
+                continue
+            if spec.table == "nbac_schedule" and day not in loaded:  # never loaded: what to expect is unknown
+                note = ["the schedule for this date has not been loaded"]
+                measured.append(measure(spec, 1, 0, None, 1.0, mode, day, now, note))
+                continue
+            on = previous[day] if spec.history else day
+            measured.append(_measure_table(spec, on, frames[spec.table], schedule, mode, day, now, instance))
+        out[day] = measured
+    return out
+
+
+def _schedule_loaded(
+    instance: dg.DagsterInstance | None, schedule: pd.DataFrame, days: list[date]
+) -> set[date]:
+    """Dates whose schedule was loaded: materialized (possibly with no games), or holding rows."""
+    with_rows = set(schedule.game_date) if not schedule.empty else set()
+    if instance is None:
+        return with_rows
+    done = instance.get_materialized_partitions(TABLES["nbac_schedule"].asset_key)
+    return with_rows | {d for d in days if d.isoformat() in done}
+
+
+def _measure_table(
+    spec: Input,
+    on: date | None,
+    frame: pd.DataFrame,
+    schedule: pd.DataFrame,
+    mode: Mode,
+    day: date,
+    now: datetime,
+    instance: dg.DagsterInstance | None,
+) -> TableReadiness:
+    if on is None:  # history before the first game date there is: nothing can be expected of it
+        return measure(spec, 0, 0, None, 1.0, mode, day, now, ["no earlier game date"])
+    table = TABLES[spec.table]
+    rows = frame[frame.game_date == on] if not frame.empty else frame
+    coverage = coverage_by_date(
+        spec.table, rows, schedule[schedule.game_date == on] if not schedule.empty else schedule, [on], now
+    )[on]
+    issues = []
+    if instance is not None and spec.table == "player_prop_predictions":  # "with its checks passed"
+        from nba_pipeline.phases.predictions.assets import PREDICTIONS_VALID
+
+        issues = [
+            f"check {name} failed"
+            for name in recorded_check_failures(
+                instance, table.asset_key, (ROWS_WRITTEN, PREDICTIONS_VALID), on
+            )
+        ]
+    return measure(
+        spec,
+        coverage.expected,
+        coverage.found,
+        _age_seconds(rows, now),
+        validity_share(spec.table, rows, table.key),
+        mode,
+        day,
+        now,
+        issues,
+    )
+
+
+def check(
+    warehouse: Warehouse,
+    store,
+    phase: int,
+    days: list[date],
+    mode: Mode,
+    now: datetime,
+    active_feeds: frozenset[str],
+    correlation_id: str,
+    instance: dg.DagsterInstance | None = None,
+    record: bool = True,
+) -> dict[date, Decision]:
+    """Decide each date; a WAIT starts (or continues) its give-up timer; FAILs and low WAITs alert."""
+    decisions = {}
+    for day, tables in gather(warehouse, phase, days, mode, now, active_feeds, instance).items():
+        decision = decide(phase, day, mode, tables, now)
+        if decision.decision is Verdict.WAIT:
+            decision = decide(
+                phase, day, mode, tables, now, waiting_since=store.wait_started(phase, day, mode.value, now)
+            )
+        decisions[day] = decision
+    if record:
+        write_log(warehouse, decisions, now, correlation_id)
+        LocalAlertSink(warehouse).send([alert_for(d) for d in decisions.values() if d.alert], now)
+    return decisions
+
+
+def alert_for(decision: Decision) -> Alert:
+    kind = "dependency_fail" if decision.decision is Verdict.FAIL else "dependency_wait"
+    return Alert(
+        kind=kind,
+        severity=decision.alert,
+        summary=f"Phase {decision.phase} for {decision.game_date} ({decision.mode.value}): {decision.decision.value} — {decision.reasons[0]}",
+        dedupe_key=f"{kind}:{decision.phase}:{decision.game_date}:{decision.mode.value}",
+        game_date=decision.game_date,
+        phase=decision.phase,
+        details={"reasons": decision.reasons, "short": decision.short, "completeness": decision.completeness},
+    )
+
+
+def write_log(
+    warehouse: Warehouse, decisions: dict[date, Decision], now: datetime, correlation_id: str
+) -> list[str]:
+    """One row per upstream table per check (idempotent by check id); returns the check ids."""
+    rows, ids = [], []
+    for d in decisions.values():
+        check_id = uuid.uuid4().hex
+        ids.append(check_id)
+        for t in d.tables:
+            rows.append(
+                {
+                    "check_id": check_id,
+                    "check_time": utc_naive(now),
+                    "phase": d.phase,
+                    "game_date": d.game_date,
+                    "mode": d.mode.value,
+                    "table_name": t.table,
+                    "critical": t.critical,
+                    "history": t.history,
+                    "expected": t.expected,
+                    "found": t.found,
+                    "completeness": t.completeness,
+                    "freshness_seconds": t.freshness_seconds,
+                    "freshness": t.freshness,
+                    "validity": t.validity,
+                    "quality": t.quality,
+                    "status": t.status,
+                    "issues": "; ".join(t.issues),
+                    "decision": d.decision.value,
+                    "overall_completeness": d.completeness,
+                    "optional_coverage": d.optional_coverage,
+                    "overall_quality": d.quality,
+                    "correlation_id": correlation_id,
+                    "loaded_at": utc_naive(now),
+                }
+            )
+    if rows:
+        warehouse.upsert(DEPENDENCY_CHECK_LOG, pd.DataFrame(rows))
+    return ids
