@@ -110,32 +110,37 @@ def check_outcomes(result) -> dict[str, dict[str, int]]:
     return outcomes
 
 
-def recorded_check_failures(
+def latest_evaluations(
     instance: dg.DagsterInstance, key: dg.AssetKey, names: tuple[str, ...], day: date
-) -> list[str]:
-    """The asset's checks whose latest evaluation for the date's partition, made after its latest
-    materialization, failed with ERROR severity (what the UI shows as failed for that partition)."""
+) -> dict[str, dg.AssetCheckEvaluation]:
+    """The asset's check evaluations for the date's partition made after its latest materialization
+    (what the UI shows for that partition); a range run records only the dates that failed."""
     from dagster._core.event_api import PartitionKeyFilter
 
     written = instance.fetch_materializations(
         dg.AssetRecordsFilter(key, asset_partitions=[day.isoformat()]), limit=1
     )
     if not written.records:
-        return []
+        return {}
     since = written.records[0].event_log_entry.timestamp
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
         [dg.AssetCheckKey(key, name) for name in names],
         partition_filter=PartitionKeyFilter(key=day.isoformat()),
     )
-    failed = []
+    out = {}
     for check_key, record in latest.items():
         event = record.event
-        evaluation = event.dagster_event.event_specific_data if event and event.dagster_event else None
-        if (
-            evaluation is not None
-            and event.timestamp >= since
-            and not evaluation.passed
-            and evaluation.severity == ERROR
-        ):
-            failed.append(check_key.name)
-    return failed
+        if event and event.dagster_event and event.timestamp >= since:
+            out[check_key.name] = event.dagster_event.event_specific_data
+    return out
+
+
+def recorded_check_failures(
+    instance: dg.DagsterInstance, key: dg.AssetKey, names: tuple[str, ...], day: date
+) -> list[str]:
+    """The asset's checks whose latest evaluation for the date failed with ERROR severity."""
+    return [
+        name
+        for name, evaluation in latest_evaluations(instance, key, names, day).items()
+        if not evaluation.passed and evaluation.severity == ERROR
+    ]

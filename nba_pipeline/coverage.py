@@ -68,6 +68,15 @@ RULES: dict[str, CoverageRule] = {
 
 
 @dataclass(frozen=True)
+class Excuse:
+    """A known reason some of a date's games cannot be covered (no history to build from yet).
+    `games=None` excuses the whole date."""
+
+    reason: str
+    games: int | None = None
+
+
+@dataclass(frozen=True)
 class Coverage:
     day: date
     expected: int
@@ -78,6 +87,15 @@ class Coverage:
     def completeness(self) -> float:
         """Share of expected games covered; a date expecting no games is complete."""
         return 1.0 if self.expected == 0 else min(self.found, self.expected) / self.expected
+
+    def excused_by(self, excuse: Excuse | None, minimum: float = 1.0) -> bool:
+        """Whether the excused games account for the shortfall below `minimum`."""
+        if excuse is None:
+            return False
+        if excuse.games is None:
+            return True
+        coverable = self.expected - excuse.games
+        return coverable <= 0 or min(self.found, coverable) / coverable >= minimum
 
 
 def _by_day(frame: pd.DataFrame) -> pd.Series:

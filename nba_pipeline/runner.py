@@ -6,6 +6,7 @@ phase (the partition-range tags), never one run per date.
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -75,11 +76,16 @@ def step_errors(result) -> list[str]:
         error = event.event_specific_data.error
         while error is not None and error.cause is not None:
             error = error.cause
-        message = error.message.strip().splitlines()[0] if error and error.message.strip() else "failed"
+        lines = [line.strip() for line in error.message.strip().splitlines()] if error else []
+        message = lines[0] if lines else "failed"
+        if message.endswith(":"):  # a list follows (the blocking checks that failed): keep it on the line
+            message = f"{message} {'; '.join(lines[1:])}"
         if (
             error is not None and error.cls_name == "Failure"
         ):  # a deliberate failure: its words, not its class
             message = message.split(": ", 1)[-1]
+        else:  # the class without its module path
+            message = re.sub(r"^(?:\w+\.)+(?=\w+:)", "", message)
         errors.append(f"{event.step_key}: {message}")
     return errors
 

@@ -69,7 +69,7 @@ def test_run_json_reports_every_phase(monkeypatch, capsys, home):
     assert raw["nba_raw/nbac_schedule"] == {
         "asset": "nba_raw/nbac_schedule",
         "rows": 10,
-        "checks_passed": 1,
+        "checks_passed": 3,
         "checks_failed": 0,
         "checks_warned": 0,
         "materialized": True,

@@ -12,9 +12,18 @@ import dagster as dg
 import pandas as pd
 
 from nba_pipeline.checks import ERROR, ROWS_WRITTEN, WARN, Verdict, check_spec, emit_check
-from nba_pipeline.coverage import Coverage, coverage_by_date
+from nba_pipeline.coverage import Coverage, Excuse, coverage_by_date
 from nba_pipeline.partitions import GAME_DATE_PARTITIONS, dates_of, season_start, utc_naive
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
+from nba_pipeline.phases.quality import (
+    COMPLETE,
+    COMPLETE_HELP,
+    VALID,
+    VALID_HELP,
+    completeness_verdicts,
+    validity_verdicts,
+)
+from nba_pipeline.phases.reconcile import Reconciliation
 from nba_pipeline.resources.warehouse import Table, Warehouse
 from nba_pipeline.tags import DECISION, DEGRADED, DEGRADED_INPUTS
 
@@ -42,11 +51,21 @@ def table_spec(table: Table, group: str, deps: Sequence) -> dg.AssetSpec:
 
 
 def table_checks(table: Table, severity: dg.AssetCheckSeverity = ERROR) -> list[dg.AssetCheckSpec]:
-    return [check_spec(table.asset_key, ROWS_WRITTEN, ZERO_ROWS, severity)]
+    """Every table's checks: no zero-row write, complete enough for the run's mode, valid rows."""
+    return [
+        check_spec(table.asset_key, ROWS_WRITTEN, ZERO_ROWS, severity),
+        check_spec(table.asset_key, COMPLETE, COMPLETE_HELP),
+        check_spec(table.asset_key, VALID, VALID_HELP),
+    ]
 
 
 def table_asset(
-    table: Table, group: str, deps: Sequence, severity: dg.AssetCheckSeverity = ERROR, **extra
+    table: Table,
+    group: str,
+    deps: Sequence,
+    severity: dg.AssetCheckSeverity = ERROR,
+    more_checks: Sequence[dg.AssetCheckSpec] = (),
+    **extra,
 ) -> dict:
     """Keyword arguments of `@dg.asset` for a daily table asset."""
     return dict(
@@ -58,7 +77,7 @@ def table_asset(
         description=table.description,
         kinds={"duckdb", "pandas"},
         owners=OWNERS,
-        check_specs=table_checks(table, severity),
+        check_specs=[*table_checks(table, severity), *more_checks],
         metadata=table_metadata(table),
         **extra,
     )
@@ -96,15 +115,15 @@ def write_and_check(
     expected: bool = True,
     severity: dg.AssetCheckSeverity = ERROR,
     extra: dict | None = None,
-    explained: Mapping[date, str] | None = None,
+    excuses: Mapping[date, Excuse] | None = None,
 ) -> Iterator:
     """Replace the dates' rows, then report and check them.
 
     `expected=False` (a feed the source does not provide, or one switched off) reports coverage but
-    never fails for missing rows. `explained` names dates whose zero rows have a known cause (no
+    never fails for missing rows. `excuses` names dates whose missing games have a known cause (no
     history to build from yet): they still fail, as WARN with the reason, instead of blocking.
     """
-    explained = explained or {}
+    excuses = excuses or {}
     coverage = coverage_by_date(table.name, frame, schedule, days, now)
     written = warehouse.replace_dates(table, frame, days[0], days[-1])
     wanted = sum(c.expected for c in coverage.values()) if expected else 0
@@ -131,13 +150,20 @@ def write_and_check(
             "rows": c.rows,
             "completeness": round(c.completeness, 4) if want else 1.0,
         }
-        if not passed and c.day in explained:
-            return Verdict(False, metadata | {"reason": explained[c.day]}, WARN)
+        if not passed and c.excused_by(excuses.get(c.day)):
+            return Verdict(False, metadata | {"reason": excuses[c.day].reason}, WARN)
         return Verdict(passed, metadata)
 
     yield from emit_check(
         context, table.asset_key, ROWS_WRITTEN, {d: verdict(c) for d, c in coverage.items()}, severity
     )
+    yield from emit_check(
+        context,
+        table.asset_key,
+        COMPLETE,
+        completeness_verdicts(context, table, coverage, expected, now, excuses),
+    )
+    yield from emit_check(context, table.asset_key, VALID, validity_verdicts(table, frame, days))
 
 
 # Tables built from earlier dates' games show the previous day's partition in their lineage.
@@ -161,20 +187,22 @@ def derived_table_asset(
     inputs: Sequence[Table],
     build: Callable[..., pd.DataFrame],
     history: Sequence[Table] = (),
-    explain: Callable[..., list[date]] | None = None,
-    reason: str = "",
+    excuse: Callable[..., dict[date, Excuse]] | None = None,
     with_capabilities: bool = False,
+    reconcile: Sequence[Reconciliation] = (),
 ) -> dg.AssetsDefinition:
     """A table computed from other tables: read `inputs` for the materialized dates and `history` for
     the dates before them (one query each per run), `build(*inputs, *history[, capabilities])`, then
-    write, report and check. `explain(schedule, *history)` names dates whose zero rows are expected,
-    for `reason`."""
+    write, report and check. `excuse(schedule, *inputs, *history)` names dates whose missing games
+    have a known cause; each of `reconcile` checks the output against the inputs."""
     from nba_pipeline.phases.raw.tables import SCHEDULE
     from nba_pipeline.resources.clock import ClockResource
     from nba_pipeline.resources.source import SourceResource
     from nba_pipeline.resources.warehouse import WarehouseResource, read_dates
 
-    @dg.asset(**table_asset(table, group, deps))
+    specs = [check_spec(table.asset_key, r.name, r.description) for r in reconcile]
+
+    @dg.asset(**table_asset(table, group, deps, more_checks=specs))
     def _asset(
         context: dg.AssetExecutionContext,
         warehouse: WarehouseResource,
@@ -182,12 +210,17 @@ def derived_table_asset(
         source: SourceResource,
     ):
         wh, now, days = warehouse.get(), clock.now(), dates_of(context)
-        frames = [read_dates(wh, t, days[0], days[-1]) for t in inputs]
-        before = [read_dates(wh, t, history_start(days[0]), days[-1] - timedelta(days=1)) for t in history]
-        extra = (source.capabilities(),) if with_capabilities else ()
-        frame = stamped(table, build(*frames, *before, *extra), days, now)
-        schedule = read_dates(wh, SCHEDULE, days[0], days[-1])
-        explained = {d: reason for d in explain(schedule, *frames, *before)} if explain else {}
-        yield from write_and_check(context, wh, table, frame, days, schedule, now, explained=explained)
+        with wh.session():  # one connection for the reads and the write, not one each
+            frames = [read_dates(wh, t, days[0], days[-1]) for t in inputs]
+            before = [
+                read_dates(wh, t, history_start(days[0]), days[-1] - timedelta(days=1)) for t in history
+            ]
+            extra = (source.capabilities(),) if with_capabilities else ()
+            frame = stamped(table, build(*frames, *before, *extra), days, now)
+            schedule = read_dates(wh, SCHEDULE, days[0], days[-1])
+            excuses = excuse(schedule, *frames, *before) if excuse else {}
+            yield from write_and_check(context, wh, table, frame, days, schedule, now, excuses=excuses)
+        for r in reconcile:
+            yield from emit_check(context, table.asset_key, r.name, r.verdicts(frame, *frames, days=days))
 
     return _asset

@@ -89,7 +89,12 @@ def test_the_schemas_reject_broken_files():
 def test_export_is_blocked_before_predictions_exist(make_settings):
     settings = make_settings()
     run_phases(settings, DEMO_DATE, DEMO_DATE, 4, "manual", "manual", "t")
-    (export,) = run_phases(settings, DEMO_DATE, DEMO_DATE, 6, "manual", "manual", "t", first=6)
+    # The readiness gate holds the export: its critical input has no rows.
+    (held,) = run_phases(settings, DEMO_DATE, DEMO_DATE, 6, "manual", "manual", "t", first=6)
+    assert held.status == "held" and held.decisions == {DEMO_DATE.isoformat(): "FAIL"}
+    assert "player_prop_predictions: 0/10 games covered" in held.held[DEMO_DATE.isoformat()]
+    # And the asset's own gate, if the run is launched anyway (from the UI, say), refuses too.
+    (export,) = run_phases(settings, DEMO_DATE, DEMO_DATE, 6, "manual", "manual", "t", first=6, gated=False)
     assert export.status == "failed"
     assert export.errors == [f"json_feed: export for {DEMO_DATE} blocked: no predictions exist for this date"]
     assert not (settings.export_dir / f"tonight/{DEMO_DATE}.json").exists()

@@ -109,15 +109,17 @@ def test_a_zero_row_write_fails_its_check(make_settings):
     shutil.rmtree(settings.landing_dir / "boxscores" / DEMO_DATE.isoformat())
     (raw,) = run_phases(settings, DEMO_DATE, DEMO_DATE, 2, "manual", "manual", "t", first=2)
     assets = {a.asset: a for a in raw.assets}
-    assert raw.status == "failed"  # a blocking ERROR check failed
+    assert raw.status == "failed"  # blocking ERROR checks failed: no rows, and 0 of 10 games
+    assert raw.errors == [
+        "boxscore_tables: DagsterAssetCheckFailedError: 4 blocking asset checks failed with ERROR severity: "
+        "nba_raw/nbac_gamebook_player_stats: rows_written,complete; nba_raw/nbac_team_boxscore: rows_written,complete"
+    ]
+    gamebook = assets["nba_raw/nbac_gamebook_player_stats"]
+    assert (gamebook.rows, gamebook.checks_failed, gamebook.checks_passed) == (0, 2, 1)  # valid: nothing bad
+    assert assets["nba_raw/nbac_team_boxscore"].checks_failed == 2
     assert (
-        assets["nba_raw/nbac_gamebook_player_stats"].rows == 0
-        and assets["nba_raw/nbac_gamebook_player_stats"].checks_failed == 1
-    )
-    assert assets["nba_raw/nbac_team_boxscore"].checks_failed == 1
-    assert (
-        assets["nba_raw/nbac_schedule"].checks_passed == 1
-        and assets["nba_raw/odds_api_player_points_props"].checks_passed == 1
+        assets["nba_raw/nbac_schedule"].checks_passed == 3
+        and assets["nba_raw/odds_api_player_points_props"].checks_passed == 3
     )
     with ensure_instance(settings) as instance:
         record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
@@ -141,7 +143,8 @@ def test_partial_box_scores_are_reported_as_three_of_ten(make_settings):
         metadata["games_covered"].value,
         metadata["completeness"].value,
     ) == (10, 3, 0.3)
-    assert raw.status == "success"  # rows were written: completeness is the readiness gate's job
+    # 3 of 10 is 30 %: never complete, and the box scores are critical, so the check blocks.
+    assert raw.status == "failed" and "nba_raw/nbac_gamebook_player_stats: complete" in raw.errors[0]
 
 
 def test_box_scores_are_expected_only_for_games_final_by_the_clock(make_settings):
@@ -202,7 +205,7 @@ def test_a_switched_off_feed_is_not_fetched_nor_expected(make_settings):
     assert assets["landing/injury_report"].rows == 0
     assert (
         assets["nba_raw/nbac_injury_report"].rows == 0
-        and assets["nba_raw/nbac_injury_report"].checks_passed == 1
+        and assets["nba_raw/nbac_injury_report"].checks_passed == 3
     )
 
 

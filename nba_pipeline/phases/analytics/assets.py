@@ -10,13 +10,13 @@ from nba_pipeline.phases.analytics.tables import (
 )
 from nba_pipeline.phases.io import derived_table_asset, history_dep
 from nba_pipeline.phases.raw.tables import GAMEBOOK, INJURY_REPORT, PROPS, SCHEDULE, TEAM_BOXSCORE
+from nba_pipeline.phases.reconcile import PLAYERS_MATCH_GAMEBOOK
 
 GROUP = "phase3_analytics"
-NO_HISTORY = "no team of the date has any history before it: nothing to build player contexts from yet"
 
 
-def _explain_from_schedule_and_history(schedule, _schedule, _injuries, _props, history):
-    return compute.dates_without_history(schedule, history)
+def _games_without_history(schedule, _schedule, _injuries, _props, history):
+    return compute.games_without_history(schedule, history)
 
 
 team_offense_game_summary = derived_table_asset(
@@ -32,6 +32,7 @@ player_game_summary = derived_table_asset(
     [GAMEBOOK.asset_key, TEAM_OFFENSE.asset_key, PROPS.asset_key],
     [GAMEBOOK, TEAM_OFFENSE, PROPS],
     compute.player_summary,
+    reconcile=[PLAYERS_MATCH_GAMEBOOK],
 )
 upcoming_player_game_context = derived_table_asset(
     UPCOMING_PLAYER,
@@ -40,8 +41,7 @@ upcoming_player_game_context = derived_table_asset(
     [SCHEDULE, INJURY_REPORT, PROPS],
     compute.player_context,
     history=[PLAYER_GAME_SUMMARY],
-    explain=_explain_from_schedule_and_history,
-    reason=NO_HISTORY,
+    excuse=_games_without_history,
 )
 upcoming_team_game_context = derived_table_asset(
     UPCOMING_TEAM,

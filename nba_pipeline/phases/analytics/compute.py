@@ -12,6 +12,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from nba_pipeline.coverage import Excuse
 from nba_pipeline.features import formulas as f
 from nba_pipeline.features.rolling import games_in_window, games_since, rolling_before, season_mean_before
 from nba_pipeline.partitions import season_start
@@ -183,20 +184,23 @@ def _likely_players(games: pd.DataFrame, history: pd.DataFrame, injuries: pd.Dat
     return candidates.drop_duplicates(["game_id", "player_lookup"], keep="first")
 
 
-def dates_without_history(schedule: pd.DataFrame, history: pd.DataFrame) -> list[date]:
-    """Dates on which no scheduled team has any game in `history` before the date: the first games of
-    the data, where no player context can exist yet."""
+def games_without_history(schedule: pd.DataFrame, history: pd.DataFrame) -> dict[date, Excuse]:
+    """Per date, the games with a team that has no game in `history` before the date (the first games
+    of the data): no roster is known for it, so no player context can cover the game yet."""
     if schedule.empty:
-        return []
+        return {}
     games = team_games(schedule)
     first_seen = (
         history.assign(day=_dates(history)).groupby("team_abbr")["day"].min()
         if not history.empty
         else pd.Series(dtype=object)
     )
-    seen = games.team_abbr.map(first_seen).fillna(date.max)
-    has_history = (seen < games.game_date).groupby(games.game_date).any()
-    return sorted(day for day, known in has_history.items() if not known)
+    unknown = ~(games.team_abbr.map(first_seen).fillna(date.max) < games.game_date)
+    counts = games[unknown].groupby("game_date").game_id.nunique()
+    return {
+        day: Excuse(f"{n} game(s) with a team that has no earlier game to take a roster from", int(n))
+        for day, n in counts.items()
+    }
 
 
 def _missing_teammates(ctx: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:

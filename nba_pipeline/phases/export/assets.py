@@ -17,15 +17,17 @@ from nba_pipeline.phases import OWNERS, SINGLE_RUN
 from nba_pipeline.phases.analytics.tables import UPCOMING_PLAYER
 from nba_pipeline.phases.export import feed
 from nba_pipeline.phases.precompute.tables import PLAYER_COMPOSITE, PLAYER_DAILY_CACHE
-from nba_pipeline.phases.predictions.assets import PREDICTIONS_VALID, prediction_validity
 from nba_pipeline.phases.predictions.tables import ACCURACY, ACCURACY_SUMMARY, PREDICTIONS
+from nba_pipeline.phases.quality import COMPLETE, VALID
 from nba_pipeline.phases.raw.tables import SCHEDULE
 from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
 from nba_pipeline.resources.platform import PlatformResource
 from nba_pipeline.resources.warehouse import WarehouseResource, read_dates
+from nba_pipeline.validity import invalid_rows
 
 GROUP = "phase6_export"
+PREDICTION_CHECKS = (ROWS_WRITTEN, COMPLETE, VALID)  # what "predictions passing their checks" means
 KEYS = {name: dg.AssetKey(["nba_export", name]) for name in feed.FILES}
 PREDICTIONS_READY, SCHEMA_VALID = "predictions_ready", "schema_valid"
 SEASON_WINDOW = timedelta(days=7)  # no games within a week either side: the off-season
@@ -41,14 +43,14 @@ def gate(
     """Why the date's predictions may not be exported (empty: they may)."""
     if games == 0:
         return []
-    failed = recorded_check_failures(instance, PREDICTIONS.asset_key, (ROWS_WRITTEN, PREDICTIONS_VALID), day)
+    failed = recorded_check_failures(instance, PREDICTIONS.asset_key, PREDICTION_CHECKS, day)
     reasons = [f"check {name} failed" for name in failed]
     if not materialized:
         reasons.append("no predictions exist for this date")
     elif not predictions.empty:  # empty with passing (or explained, WARN) checks: nothing could be predicted
-        verdict = prediction_validity(predictions, [day])[day]
-        if not verdict.passed:
-            reasons.append(f"{verdict.metadata['invalid_rows']} invalid prediction rows")
+        invalid = int((invalid_rows(PREDICTIONS.name, predictions, PREDICTIONS.key) != "").sum())
+        if invalid:
+            reasons.append(f"{invalid} invalid prediction rows")
     return reasons
 
 

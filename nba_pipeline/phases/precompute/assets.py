@@ -1,7 +1,11 @@
 """Phase 4: precomputed zones, caches, composite factors and the feature store (thin shells)."""
 
+from collections.abc import Callable
+from datetime import date
+
 import pandas as pd
 
+from nba_pipeline.coverage import RULES, Excuse
 from nba_pipeline.phases.analytics.tables import (
     PLAYER_GAME_SUMMARY,
     TEAM_DEFENSE,
@@ -17,18 +21,25 @@ from nba_pipeline.phases.precompute.tables import (
     PLAYER_SHOT_ZONES,
     TEAM_DEFENSE_ZONES,
 )
+from nba_pipeline.resources.warehouse import Table
 
 GROUP = "phase4_precompute"
-NO_CONTEXTS = (
-    "upcoming_player_game_context has no rows for this date (see its own check): no players to compute for"
-)
 
 
-def dates_without_contexts(schedule: pd.DataFrame, players: pd.DataFrame, *_rest) -> list:
-    """Scheduled dates on which the player contexts are empty."""
-    scheduled = set(pd.to_datetime(schedule.game_date).dt.date) if not schedule.empty else set()
-    present = set(pd.to_datetime(players.game_date).dt.date) if not players.empty else set()
-    return sorted(scheduled - present)
+def games_without(contexts: Table) -> Callable[..., dict[date, Excuse]]:
+    """Excuses for the games the context table (the asset's first input) does not cover: nothing to
+    compute for them here; the context table's own check reports why."""
+
+    def _excuse(schedule: pd.DataFrame, frame: pd.DataFrame, *_rest) -> dict[date, Excuse]:
+        if schedule.empty:
+            return {}
+        covered = RULES[contexts.name].covered(frame) if not frame.empty else set()
+        missing = schedule[~schedule.game_id.isin(covered)]
+        counts = missing.groupby(pd.to_datetime(missing.game_date).dt.date).game_id.nunique()
+        reason = f"game(s) {contexts.name} does not cover (see its own check): nothing to compute for"
+        return {day: Excuse(f"{n} {reason}", int(n)) for day, n in counts.items()}
+
+    return _excuse
 
 
 def _player_table(table, deps, inputs, build, history=(), with_capabilities=False):
@@ -39,8 +50,7 @@ def _player_table(table, deps, inputs, build, history=(), with_capabilities=Fals
         inputs,
         build,
         history,
-        explain=dates_without_contexts,
-        reason=NO_CONTEXTS,
+        excuse=games_without(UPCOMING_PLAYER),
         with_capabilities=with_capabilities,
     )
 
@@ -52,6 +62,7 @@ team_defense_zone_analysis = derived_table_asset(
     [UPCOMING_TEAM],
     compute.team_defense_zones,
     [TEAM_DEFENSE],
+    excuse=games_without(UPCOMING_TEAM),
 )
 player_shot_zone_analysis = _player_table(
     PLAYER_SHOT_ZONES,

@@ -7,7 +7,8 @@ from functools import lru_cache
 import dagster as dg
 import pandas as pd
 
-from nba_pipeline.checks import ERROR, WARN, Verdict, check_spec, emit_check
+from nba_pipeline.checks import WARN, Verdict, check_spec, emit_check
+from nba_pipeline.coverage import Excuse
 from nba_pipeline.partitions import GAME_DATE_PARTITIONS, MODEL_WEEKS, dates_of, utc_naive
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
 from nba_pipeline.phases.analytics.tables import PLAYER_GAME_SUMMARY, UPCOMING_PLAYER
@@ -31,7 +32,7 @@ from nba_pipeline.text import markdown_table
 
 GROUP = "phase5_predictions"
 POINTS_MODEL = dg.AssetKey(["nba_predictions", "points_model"])
-MODEL_TRAINED, BEATS_BASELINE, PREDICTIONS_VALID = "model_trained", "beats_baseline", "predictions_valid"
+MODEL_TRAINED, BEATS_BASELINE = "model_trained", "beats_baseline"
 # A model learns from the games before its week: lineage shows the previous week's dates.
 PREVIOUS_WEEK = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
 
@@ -193,49 +194,9 @@ def model_chooser(warehouse: Warehouse, store, last_day: date):
     return model_for
 
 
-def prediction_validity(frame: pd.DataFrame, days: list[date]) -> dict[date, Verdict]:
-    """Predicted points in 0-80, confidence in 0-100, one row per player and system, and every call
-    consistent with its line and edge (NO_LINE exactly when there is no line)."""
-    if frame.empty:
-        return {day: Verdict(True, {"rows": 0, "invalid_rows": 0}) for day in days}
-    f = frame
-    call = f.recommendation
-    bad = (
-        ~f.predicted_points.between(0, 80)
-        | (f.confidence.notna() & ~f.confidence.between(0, 100))
-        | ((call == "NO_LINE") != f.line.isna())
-        | (call.isin(["OVER", "UNDER"]) & (f.edge.abs() < compute.EDGE_THRESHOLD))
-        | ((call == "OVER") & (f.edge <= 0))
-        | ((call == "UNDER") & (f.edge >= 0))
-        | f.duplicated(["game_id", "player_lookup", "system_id"], keep=False)
-    )
-    dated = pd.to_datetime(f.game_date).dt.date
-    rows, invalid = dated.value_counts(), dated[bad].value_counts()
-    shown = ["player_lookup", "system_id", "predicted_points", "line", "edge", "recommendation", "confidence"]
-    per_date = {}
-    for day in days:
-        count = int(invalid.get(day, 0))
-        examples = (
-            {"examples": dg.MetadataValue.md(markdown_table(f[bad & (dated == day)].head(5)[shown]))}
-            if count
-            else {}
-        )
-        per_date[day] = Verdict(
-            count == 0, {"rows": int(rows.get(day, 0)), "invalid_rows": count, **examples}
-        )
-    return per_date
-
-
-_prediction_kwargs = table_asset(
-    PREDICTIONS, GROUP, [FEATURE_STORE.asset_key, UPCOMING_PLAYER.asset_key, POINTS_MODEL]
+@dg.asset(
+    **table_asset(PREDICTIONS, GROUP, [FEATURE_STORE.asset_key, UPCOMING_PLAYER.asset_key, POINTS_MODEL])
 )
-_prediction_kwargs["check_specs"] = [
-    *_prediction_kwargs["check_specs"],
-    check_spec(PREDICTIONS.asset_key, PREDICTIONS_VALID, prediction_validity.__doc__),
-]
-
-
-@dg.asset(**_prediction_kwargs)
 def player_prop_predictions(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -262,14 +223,12 @@ def player_prop_predictions(
         "model_versions": ", ".join(versions),
     }
     schedule = read_dates(wh, SCHEDULE, days[0], days[-1])
-    explained = {
-        d: reason for d, reason in compute.unpredictable_dates(features, set(schedule.game_date)).items()
+    excuses = {
+        d: Excuse(reason)
+        for d, reason in compute.unpredictable_dates(features, set(schedule.game_date)).items()
     }
     yield from write_and_check(
-        context, wh, PREDICTIONS, frame, days, schedule, now, extra=extra, explained=explained
-    )
-    yield from emit_check(
-        context, PREDICTIONS.asset_key, PREDICTIONS_VALID, prediction_validity(frame, days), ERROR
+        context, wh, PREDICTIONS, frame, days, schedule, now, extra=extra, excuses=excuses
     )
 
 
@@ -292,7 +251,7 @@ def prediction_accuracy(
     graded = compute.grade(predictions, read_dates(wh, PLAYER_GAME_SUMMARY, days[0], days[-1]))
     schedule = read_dates(wh, SCHEDULE, days[0], days[-1])
     ungraded = {
-        d: "no predictions for this date to grade"
+        d: Excuse("no predictions for this date to grade")
         for d in set(schedule.game_date) - set(predictions.game_date)
     }
     for table, frame in ((ACCURACY, graded), (ACCURACY_SUMMARY, compute.summarize(graded))):
@@ -305,7 +264,7 @@ def prediction_accuracy(
             schedule,
             now,
             severity=WARN,
-            explained=ungraded,
+            excuses=ungraded,
         )
 
 

@@ -7,12 +7,14 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
-from nba_pipeline.checks import ERROR, ROWS_WRITTEN, WARN, Verdict, emit_check
+from nba_pipeline.checks import ERROR, ROWS_WRITTEN, WARN, Verdict, check_spec, emit_check
 from nba_pipeline.partitions import GAME_DATE_PARTITIONS, dates_of
 from nba_pipeline.phases import SINGLE_RUN
 from nba_pipeline.phases.io import stamped, table_asset, table_checks, table_spec, write_and_check
+from nba_pipeline.phases.quality import COMPLETE, VALID, validity_verdicts
 from nba_pipeline.phases.raw import parsers
 from nba_pipeline.phases.raw.tables import GAMEBOOK, INJURY_REPORT, PROPS, SCHEDULE, TEAM_BOXSCORE
+from nba_pipeline.phases.reconcile import POINTS_MATCH_HELP, POINTS_MATCH_SCHEDULE, points_match_schedule
 from nba_pipeline.phases.scrape.assets import landing_key
 from nba_pipeline.resources.blobs import BlobStore, BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
@@ -57,12 +59,15 @@ def nbac_schedule(
     yield dg.MaterializeResult(
         metadata=metadata | {"dates_without_payload": len(days) - len(landed)} | report
     )
-    # The schedule defines what is expected; its own failure is a date with no schedule payload at all.
+    # The schedule defines what is expected: it is complete when its payload landed (a date may have no
+    # games), and its zero-row failure is a date with no schedule payload at all.
     per_date = {
         day: Verdict(day in landed, {"payload_landed": day in landed, "games": int(counts.get(day, 0))})
         for day in days
     }
     yield from emit_check(context, SCHEDULE.asset_key, ROWS_WRITTEN, per_date, ERROR)
+    yield from emit_check(context, SCHEDULE.asset_key, COMPLETE, per_date, ERROR)
+    yield from emit_check(context, SCHEDULE.asset_key, VALID, validity_verdicts(SCHEDULE, frame, days))
 
 
 @dg.multi_asset(
@@ -71,7 +76,11 @@ def nbac_schedule(
         table_spec(t, GROUP, [landing_key("boxscores"), SCHEDULE.asset_key])
         for t in (GAMEBOOK, TEAM_BOXSCORE)
     ],
-    check_specs=table_checks(GAMEBOOK) + table_checks(TEAM_BOXSCORE),
+    check_specs=[
+        *table_checks(GAMEBOOK),
+        *table_checks(TEAM_BOXSCORE),
+        check_spec(TEAM_BOXSCORE.asset_key, POINTS_MATCH_SCHEDULE, POINTS_MATCH_HELP),
+    ],
     partitions_def=GAME_DATE_PARTITIONS,
     backfill_policy=SINGLE_RUN,
 )
@@ -91,6 +100,8 @@ def boxscore_tables(
     expected = "boxscores" in source.active_feeds()
     for table, frame in ((GAMEBOOK, gamebook), (TEAM_BOXSCORE, teams)):
         yield from write_and_check(context, wh, table, frame, days, schedule, now, expected, extra=report)
+    verdicts = points_match_schedule(teams, schedule, days)
+    yield from emit_check(context, TEAM_BOXSCORE.asset_key, POINTS_MATCH_SCHEDULE, verdicts)
 
 
 def _feed_asset(table: Table, feed: str, parse: Callable[[dict], list[dict]]) -> dg.AssetsDefinition:
