@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import traceback
-from datetime import date
+from datetime import date, datetime
 
 from nba_pipeline.environment import ConfigError, Settings, load_settings
 
@@ -288,6 +288,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _et_iso(moment: datetime | None) -> str | None:
+    from nba_pipeline.partitions import ET
+
+    return moment.astimezone(ET).isoformat() if moment else None
+
+
 def _print_check(decision, as_json: bool) -> None:
     tables = [
         {
@@ -315,8 +321,8 @@ def _print_check(decision, as_json: bool) -> None:
         "quality": decision.quality,
         "reasons": decision.reasons,
         "tables": tables,
-        "recheck_at": decision.recheck_at.isoformat() if decision.recheck_at else None,
-        "give_up_at": decision.give_up_at.isoformat() if decision.give_up_at else None,
+        "recheck_at": _et_iso(decision.recheck_at),
+        "give_up_at": _et_iso(decision.give_up_at),
         "alert": decision.alert,
     }
     if as_json:

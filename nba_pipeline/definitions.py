@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from nba_pipeline.environment import Settings, load_settings
+from nba_pipeline.freshness import with_freshness
 from nba_pipeline.phases.analytics.assets import ANALYTICS_ASSETS
 from nba_pipeline.phases.export.assets import EXPORT_ASSETS
 from nba_pipeline.phases.precompute.assets import PRECOMPUTE_ASSETS
@@ -29,7 +30,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         resources=build_resources(settings),
         executor=executor,
-    )
+    ).map_asset_specs(func=with_freshness)
 
 
 @dg.definitions

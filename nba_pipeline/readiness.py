@@ -263,11 +263,20 @@ def decide(
             [*reasons, f"proceeding with what exists: {numbers}", *_shortfalls(critical)],
         )
     need = (
-        f"{_pct(policy.min_completeness)} complete"
+        f"{_pct(policy.min_completeness)} complete, quality {policy.min_quality:.2f}"
         if not policy.degraded_allowed
-        else f"{_pct(LAST_RESORT)} complete and {_pct(MAJORITY)} optional coverage"
+        else f"{_pct(LAST_RESORT)} complete"
     )
-    return made(Verdict.FAIL, [*reasons, f"{mode.value} needs {need}: {numbers}", *_shortfalls(critical)])
+    absent = [f"optional inputs missing: {', '.join(missing)}"] if missing else []
+    return made(
+        Verdict.FAIL,
+        [
+            f"{mode.value} needs {need} and {_pct(MAJORITY)} optional coverage: {numbers}",
+            *reasons,
+            *absent,
+            *_shortfalls(critical),
+        ],
+    )
 
 
 def _waiting_for(short: list[str], missing: list[str]) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 
 Rule = tuple[str, Callable[[pd.DataFrame], pd.Series]]
@@ -160,10 +159,3 @@ def invalid_rows(table: str, frame: pd.DataFrame, key: tuple[str, ...] = ()) -> 
         broken = rule(frame).fillna(False).to_numpy(dtype=bool) & (reasons == "").to_numpy()
         reasons[broken] = name
     return reasons
-
-
-def validity_share(table: str, frame: pd.DataFrame, key: tuple[str, ...] = ()) -> float:
-    """Share of rows that break no rule (1.0 for an empty table: nothing is invalid)."""
-    if frame.empty:
-        return 1.0
-    return float(np.mean(invalid_rows(table, frame, key) == ""))

@@ -107,3 +107,17 @@ def test_the_export_depends_on_predictions():
         dg.AssetKey(["nba_predictions", "player_prop_predictions"])
         in graph.get(dg.AssetKey(["nba_export", "tonight"])).parent_keys
     )
+
+
+def test_every_asset_has_its_freshness_deadline():
+    graph = defs().resolve_asset_graph()
+    policies = {k.to_user_string(): graph.get(k).freshness_policy for k in graph.get_all_asset_keys()}
+    assert all(isinstance(p, dg.FreshnessPolicy) and p.deadline_cron for p in policies.values())
+    assert {p.timezone for p in policies.values()} == {"America/New_York"}
+    deadlines = {k: p.deadline_cron for k, p in policies.items()}
+    assert deadlines["nba_raw/nbac_gamebook_player_stats"] == "0 14 * * *"
+    assert deadlines["nba_analytics/player_game_summary"] == "0 16 * * *"
+    assert deadlines["nba_predictions/ml_feature_store"] == "0 6 * * *"
+    assert deadlines["nba_predictions/player_prop_predictions"] == "0 4 * * *"
+    assert deadlines["nba_export/tonight"] == "0 2 * * *"
+    assert deadlines["nba_predictions/points_model"] == "0 4 * * 1"

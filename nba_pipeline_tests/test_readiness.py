@@ -62,7 +62,8 @@ def test_eight_of_eleven_overnight_fails_with_an_alert_once_six_hours_have_passe
     assert still.decision is Verdict.WAIT
     late = decide(3, PAST, Mode.OVERNIGHT, tables, NOW + timedelta(hours=6), waiting_since=NOW)
     assert (late.decision, late.alert) == (Verdict.FAIL, "error")
-    assert "gave up waiting after 6:00:00" in late.reasons[0]
+    assert late.reasons[0].startswith("overnight needs 100% complete, quality 0.95 and 60% optional coverage")
+    assert "gave up waiting after 6:00:00" in late.reasons[1]
 
 
 def test_two_of_eleven_same_day_waits_with_a_warning_then_fails_after_two_hours():

@@ -7,15 +7,16 @@ same few queries), in one warehouse session. Every evaluation is written to
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import dagster as dg
 import pandas as pd
 
-from nba_pipeline.checks import ROWS_WRITTEN, recorded_check_failures
-from nba_pipeline.coverage import coverage_by_date
+from nba_pipeline.checks import recorded_check_failures
+from nba_pipeline.coverage import Coverage, coverage_by_date
 from nba_pipeline.modes import Mode, table_active
 from nba_pipeline.observability.alerts import Alert, LocalAlertSink
 from nba_pipeline.observability.tables import DEPENDENCY_CHECK_LOG
@@ -23,7 +24,7 @@ from nba_pipeline.partitions import utc_naive
 from nba_pipeline.phases.catalog import TABLES
 from nba_pipeline.readiness import Decision, Input, TableReadiness, Verdict, decide, inputs, measure
 from nba_pipeline.resources.warehouse import Warehouse, read_dates
-from nba_pipeline.validity import validity_share
+from nba_pipeline.validity import invalid_rows
 
 SCHEDULE_LOOKBACK = timedelta(days=45)  # far enough to find the previous game date across any break
 
@@ -33,10 +34,24 @@ def _previous_game_dates(schedule: pd.DataFrame, days: Iterable[date]) -> dict[d
     return {day: max((d for d in played if d < day), default=None) for day in days}
 
 
-def _age_seconds(rows: pd.DataFrame, now: datetime) -> float | None:
-    if rows.empty or rows.loaded_at.isna().all():
-        return None
-    return max(0.0, (pd.Timestamp(utc_naive(now)) - pd.Timestamp(rows.loaded_at.max())).total_seconds())
+@dataclass(frozen=True)
+class _Stats:
+    """One table's numbers for every date at once (one pass over its rows, not one per date)."""
+
+    coverage: dict[date, Coverage]
+    age_seconds: dict[date, float]
+    validity: dict[date, float]
+
+
+def _stats(name: str, frame: pd.DataFrame, schedule: pd.DataFrame, days: list[date], now: datetime) -> _Stats:
+    coverage = coverage_by_date(name, frame, schedule, days, now)
+    if frame.empty:
+        return _Stats(coverage, {}, {})
+    by_day = frame.game_date
+    valid = (invalid_rows(name, frame, TABLES[name].key) == "").groupby(by_day).mean()
+    latest = frame.loaded_at.groupby(by_day).max().dropna()
+    age = (pd.Timestamp(utc_naive(now)) - latest).dt.total_seconds().clip(lower=0.0)
+    return _Stats(coverage, age.to_dict(), valid.astype(float).to_dict())
 
 
 def gather(
@@ -64,6 +79,10 @@ def gather(
             if "model_registry" in names
             else None
         )
+    wanted = sorted({*days, *history_days})
+    stats = {
+        n: _stats(n, frame, schedule, wanted, now) for n, frame in frames.items() if n != "model_registry"
+    }
     loaded = _schedule_loaded(instance, schedule, days)
     out = {}
     for day in days:
@@ -94,7 +113,7 @@ def gather(
                 measured.append(measure(spec, 1, 0, None, 1.0, mode, day, now, note))
                 continue
             on = previous[day] if spec.history else day
-            measured.append(_measure_table(spec, on, frames[spec.table], schedule, mode, day, now, instance))
+            measured.append(_measure_table(spec, on, stats[spec.table], mode, day, now, instance))
         out[day] = measured
     return out
 
@@ -113,8 +132,7 @@ def _schedule_loaded(
 def _measure_table(
     spec: Input,
     on: date | None,
-    frame: pd.DataFrame,
-    schedule: pd.DataFrame,
+    stats: _Stats,
     mode: Mode,
     day: date,
     now: datetime,
@@ -123,26 +141,21 @@ def _measure_table(
     if on is None:  # history before the first game date there is: nothing can be expected of it
         return measure(spec, 0, 0, None, 1.0, mode, day, now, ["no earlier game date"])
     table = TABLES[spec.table]
-    rows = frame[frame.game_date == on] if not frame.empty else frame
-    coverage = coverage_by_date(
-        spec.table, rows, schedule[schedule.game_date == on] if not schedule.empty else schedule, [on], now
-    )[on]
+    coverage = stats.coverage[on]
     issues = []
     if instance is not None and spec.table == "player_prop_predictions":  # "with its checks passed"
-        from nba_pipeline.phases.predictions.assets import PREDICTIONS_VALID
+        from nba_pipeline.phases.export.assets import PREDICTION_CHECKS
 
         issues = [
             f"check {name} failed"
-            for name in recorded_check_failures(
-                instance, table.asset_key, (ROWS_WRITTEN, PREDICTIONS_VALID), on
-            )
+            for name in recorded_check_failures(instance, table.asset_key, PREDICTION_CHECKS, on)
         ]
     return measure(
         spec,
         coverage.expected,
         coverage.found,
-        _age_seconds(rows, now),
-        validity_share(spec.table, rows, table.key),
+        stats.age_seconds.get(on),
+        stats.validity.get(on, 1.0),
         mode,
         day,
         now,
@@ -190,13 +203,19 @@ def alert_for(decision: Decision) -> Alert:
     )
 
 
+def check_id_of(correlation_id: str, phase: int, day: date, mode: Mode, now: datetime) -> str:
+    key = f"{correlation_id}|{phase}|{day.isoformat()}|{mode.value}|{utc_naive(now).isoformat()}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
 def write_log(
     warehouse: Warehouse, decisions: dict[date, Decision], now: datetime, correlation_id: str
 ) -> list[str]:
-    """One row per upstream table per check (idempotent by check id); returns the check ids."""
+    """One row per upstream table per check; returns the check ids. A check is named by what it
+    evaluated (correlation id, phase, date, mode, time), so a retried evaluation rewrites its rows."""
     rows, ids = [], []
     for d in decisions.values():
-        check_id = uuid.uuid4().hex
+        check_id = check_id_of(correlation_id, d.phase, d.game_date, d.mode, now)
         ids.append(check_id)
         for t in d.tables:
             rows.append(
