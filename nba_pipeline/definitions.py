@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 
+from nba_pipeline.automation.health import daily_health_summary_job, daily_health_summary_schedule
+from nba_pipeline.automation.jobs import JOBS
+from nba_pipeline.automation.schedules import SCHEDULES
+from nba_pipeline.automation.sensors import SENSORS
 from nba_pipeline.environment import Settings, load_settings
 from nba_pipeline.freshness import with_freshness
 from nba_pipeline.phases.analytics.assets import ANALYTICS_ASSETS
@@ -28,6 +32,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *PREDICTION_ASSETS,
             *EXPORT_ASSETS,
         ],
+        jobs=[*JOBS, daily_health_summary_job],
+        sensors=SENSORS,
+        schedules=[*SCHEDULES, daily_health_summary_schedule],
         resources=build_resources(settings),
         executor=executor,
     ).map_asset_specs(func=with_freshness)

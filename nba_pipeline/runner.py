@@ -144,6 +144,36 @@ def _decision_tags(decisions: dict, first: date, last: date) -> dict[str, str]:
     return {DECISION: "PROCEED_DEGRADED", DEGRADED: "true", DEGRADED_INPUTS: ",".join(inputs)}
 
 
+@dataclass
+class Coordination:
+    """The CLI's runs in the coordination store: claims for gated dates (the same claims the sensors
+    take), and every finished run settled (completion records, envelopes on the phase topics)."""
+
+    trigger: object  # automation.triggering.TriggerContext
+    bus: object  # orchestration.bus.SignalBus
+    mode: str
+    trigger_name: str
+    correlation_id: str
+    claims: dict = field(default_factory=dict)  # date -> Claim won for the phase being run
+
+    def claim(self, phase: int, days: list[date]) -> dict[date, str]:
+        from nba_pipeline.automation.triggering import claim_dates
+
+        self.claims, taken = claim_dates(
+            self.trigger, phase, days, self.mode, self.trigger_name, self.correlation_id
+        )
+        return taken
+
+    def settle(self, run_id: str, success: bool, first: date, last: date) -> None:
+        from nba_pipeline.automation.triggering import finish_claims
+        from nba_pipeline.orchestration.settle import settle_run
+
+        ctx = self.trigger
+        settle_run(ctx.instance, run_id, ctx.store, self.bus, ctx.now)
+        mine = [c for d, c in self.claims.items() if first <= d <= last]
+        finish_claims(ctx.store, mine, run_id, success, ctx.now)
+
+
 def run_phase(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -152,14 +182,16 @@ def run_phase(
     end: date,
     tags: dict[str, str],
     gate: Gate | None = None,
+    coordination: Coordination | None = None,
 ) -> PhaseOutcome:
     """The phase's runs for start..end. With a gate, its daily assets run only for the dates that may
-    proceed (consecutive ones together); the others are held with their reasons."""
+    proceed (consecutive ones together) and that this caller could claim; the others are held with
+    their reasons."""
     keys = phase_keys(defs, phase)
     began = time.monotonic()
     rows: dict[str, int | None] = {}
     checks: dict[str, dict[str, int]] = {}
-    run_ids, errors, success, decisions = [], [], True, {}
+    run_ids, errors, success, decisions, taken = [], [], True, {}, {}
     for partitions_def, group in _windows(defs, keys):
         if (
             gate is None or partitions_def == MODEL_WEEKS
@@ -169,6 +201,9 @@ def run_phase(
             decided = gate(list(date_range(start, end)))
             decisions |= decided
             runnable = [day for day, d in decided.items() if d.decision.runs]
+            if coordination is not None and runnable:
+                taken = coordination.claim(phase.number, runnable)
+                runnable = [day for day in runnable if day not in taken]
             spans = [(a, b, _decision_tags(decided, a, b)) for a, b in _contiguous(runnable)]
         for first, last, decision_tags in spans:
             partition, range_tags = _range(partitions_def, first, last)
@@ -189,6 +224,8 @@ def run_phase(
                 for name, n in counts.items():
                     totals[name] += n
             run_ids.append(result.run_id)
+            if coordination is not None:
+                coordination.settle(result.run_id, result.success, first, last)
             errors += step_errors(result)
             success &= result.success
     assets = [
@@ -203,6 +240,7 @@ def run_phase(
         for k in keys
     ]
     held = {day.isoformat(): d.reasons for day, d in decisions.items() if not d.decision.runs}
+    held |= {day.isoformat(): [reason] for day, reason in taken.items()}
     status = "failed" if not success else "held" if not run_ids else "partial" if held else "success"
     return PhaseOutcome(
         phase.number,
@@ -236,6 +274,7 @@ def run_phases(
     defs = build_definitions(settings)
     own_instance = instance is None
     instance = instance or ensure_instance(settings)
+    coordination = coordination_for(settings, instance, mode, trigger, correlation_id)
     outcomes = []
     try:
         for phase in PHASES:
@@ -256,11 +295,33 @@ def run_phases(
                 if gated and phase.number >= 3
                 else None
             )
-            outcomes.append(run_phase(defs, instance, phase, start, end, tags, gate))
+            outcomes.append(run_phase(defs, instance, phase, start, end, tags, gate, coordination))
     finally:
         if own_instance:
             instance.dispose()
     return outcomes
+
+
+def coordination_for(
+    settings: Settings, instance: dg.DagsterInstance, mode: str, trigger: str, correlation_id: str
+) -> Coordination:
+    from nba_pipeline.automation.triggering import TriggerContext
+    from nba_pipeline.orchestration.bus import make_bus
+    from nba_pipeline.orchestration.store import make_store
+    from nba_pipeline.resources.clock import ClockResource
+    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+
+    project = settings.gcp.project if settings.gcp else None
+    context = TriggerContext(
+        instance=instance,
+        warehouse=DuckDBWarehouse(settings.warehouse_path),
+        store=make_store(settings.state_dir, project),
+        feeds=active_feeds(settings),
+        now=ClockResource(fixed_now=settings.now.isoformat() if settings.now else None).now(),
+        claimant=f"cli:{trigger}",
+        extra_tags={"source": settings.source, "scenario": settings.scenario},
+    )
+    return Coordination(context, make_bus(settings.state_dir, project), mode, trigger, correlation_id)
 
 
 def readiness_gate(

@@ -6,7 +6,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
@@ -15,6 +15,8 @@ from nba_pipeline.partitions import utc_naive
 from nba_pipeline.resources.warehouse import Warehouse
 
 log = logging.getLogger("nba_pipeline.alerts")
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}
+DEDUPE_WINDOW = timedelta(days=7)  # the same condition raised again within this is not news
 
 
 @dataclass(frozen=True)
@@ -29,15 +31,43 @@ class Alert:
     link: str = ""
 
 
+def fresh(alerts: list[Alert], raised: dict[str, str]) -> list[Alert]:
+    """Alerts not raised before at this severity or higher (`raised`: dedupe key -> worst severity);
+    one per dedupe key. An escalation (a higher severity) is news; a repeat is not."""
+    out: dict[str, Alert] = {}
+    for a in alerts:
+        before = SEVERITY_RANK.get(raised.get(a.dedupe_key, ""), -1)
+        if SEVERITY_RANK[a.severity] > before and a.dedupe_key not in out:
+            out[a.dedupe_key] = a
+    return list(out.values())
+
+
 class LocalAlertSink:
-    """The default sink: the alerts table plus the log."""
+    """The default sink: the alerts table plus the log. No storms: a condition already raised (same
+    dedupe key, same or higher severity) within the dedupe window is dropped."""
 
     def __init__(self, warehouse: Warehouse):
         self.warehouse = warehouse
 
-    def send(self, alerts: list[Alert], now: datetime) -> None:
+    def raised(self, since: datetime) -> dict[str, str]:
+        self.warehouse.ensure(ALERTS)
+        frame = self.warehouse.query(
+            f"SELECT dedupe_key, severity FROM {self.warehouse.ref(ALERTS)} WHERE raised_at >= $since",
+            {"since": utc_naive(since)},
+        )
+        worst: dict[str, str] = {}
+        for key, severity in zip(frame.dedupe_key, frame.severity, strict=True):
+            if SEVERITY_RANK.get(severity, 0) >= SEVERITY_RANK.get(worst.get(key, ""), -1):
+                worst[key] = severity
+        return worst
+
+    def send(self, alerts: list[Alert], now: datetime) -> list[Alert]:
+        """Records and logs the alerts that are news; returns them."""
         if not alerts:
-            return
+            return []
+        alerts = fresh(alerts, self.raised(now - DEDUPE_WINDOW))
+        if not alerts:
+            return []
         rows = pd.DataFrame(
             [
                 {
@@ -59,3 +89,4 @@ class LocalAlertSink:
         self.warehouse.upsert(ALERTS, rows)
         for a in alerts:
             log.warning("[%s] %s", a.severity, a.summary)
+        return alerts

@@ -26,7 +26,7 @@ from nba_pipeline.orchestration.sqlite_db import SqliteFile
 from nba_pipeline.tags import TRIGGERS
 
 COMPLETION_STATUSES = ("success", "partial", "no_data", "failed")
-CLAIM_STATES = ("claimed", "launched", "released")
+CLAIM_STATES = ("claimed", "launched", "released", "done")  # done: its run succeeded
 ACTIVE_CLAIM_STATES = ("claimed", "launched")
 BREAKER_FAILURE_THRESHOLD = 5  # consecutive failures that open a breaker (DOMAIN §6)
 BREAKER_RETRY_AFTER = timedelta(hours=1)  # an open breaker half-opens after this (DOMAIN §8 no. 15)
@@ -74,6 +74,21 @@ class Claim:
     state: str = "claimed"  # one of CLAIM_STATES
     run_id: str | None = None
     released_reason: str | None = None
+    attempt: int = 1  # 1 + the times this key was released and claimed again (run keys differ per attempt)
+
+    @property
+    def key(self) -> str:
+        return claim_key(self.phase, self.game_date, self.upstream_version)
+
+
+def claim_key(phase: int, game_date: date, upstream_version: str) -> str:
+    """The claim's key as one string (the `nba/claim` run tag)."""
+    return f"{phase}|{game_date.isoformat()}|{upstream_version}"
+
+
+def parse_claim_key(value: str) -> tuple[int, date, str]:
+    phase, day, version = value.split("|", 2)
+    return int(phase), date.fromisoformat(day), version
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,7 @@ class CoordinationStore(Protocol):
         now: datetime,
     ) -> ClaimResult: ...
     def mark_launched(self, phase: int, game_date: date, upstream_version: str, run_id: str) -> Claim: ...
+    def mark_done(self, phase: int, game_date: date, upstream_version: str, run_id: str) -> bool: ...
     def release(
         self, phase: int, game_date: date, upstream_version: str, reason: str, claimant: str | None = None
     ) -> bool: ...
@@ -164,6 +180,7 @@ class CoordinationStore(Protocol):
     def record_success(self, phase: int, game_date: date, now: datetime) -> BreakerState: ...
     def breaker(self, phase: int, game_date: date, now: datetime, upstream_version: str) -> BreakerState: ...
     def mark_processed(self, message_id: str, now: datetime) -> bool: ...
+    def is_processed(self, message_id: str) -> bool: ...
     def wait_started(self, phase: int, game_date: date, mode: str, now: datetime) -> datetime: ...
     def purge_older_than(self, cutoff: datetime) -> dict[str, int]: ...
     def reset(self) -> None: ...
@@ -181,6 +198,18 @@ def _launch(claim: Claim | None, run_id: str) -> Claim:
     if claim.state == "released":
         raise ValueError(f"claim {claim.phase}/{claim.game_date}/{claim.upstream_version} was released")
     return replace(claim, state="launched", run_id=run_id)
+
+
+def _retaken(mine: Claim, held: Claim | None) -> Claim:
+    """Claiming a released key again is the next attempt."""
+    return replace(mine, attempt=held.attempt + 1) if held is not None else mine
+
+
+def _finish(claim: Claim | None, run_id: str) -> Claim | None:
+    """The claim marked done by its run's success; None when it is not that run's to finish."""
+    if claim is None or claim.state == "released" or claim.run_id not in (None, run_id):
+        return None
+    return replace(claim, state="done", run_id=run_id)
 
 
 def _releasable(claim: Claim | None, claimant: str | None) -> bool:
@@ -211,7 +240,11 @@ def _as_fields(obj: Any, timestamp: Any) -> dict[str, Any]:
 
 
 def _from_fields(cls: type, stored: Mapping[str, Any], timestamp: Any) -> Any:
-    return cls(**{f.name: _decode(f.name, stored[f.name], timestamp) for f in fields(cls)})
+    # A field missing from an older record takes its default.
+    present = set(stored.keys())
+    return cls(
+        **{f.name: _decode(f.name, stored[f.name], timestamp) for f in fields(cls) if f.name in present}
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,7 +258,7 @@ CREATE TABLE IF NOT EXISTS completions (
 CREATE TABLE IF NOT EXISTS claims (
   phase INTEGER, game_date TEXT, upstream_version TEXT, claimant TEXT, mode TEXT, trigger TEXT,
   correlation_id TEXT, claimed_at TEXT, state TEXT, run_id TEXT, released_reason TEXT,
-  PRIMARY KEY (phase, game_date, upstream_version));
+  attempt INTEGER DEFAULT 1, PRIMARY KEY (phase, game_date, upstream_version));
 CREATE INDEX IF NOT EXISTS claims_by_time ON claims (claimed_at);
 CREATE TABLE IF NOT EXISTS breakers (
   phase INTEGER, game_date TEXT, failures INTEGER, opened_at TEXT, opened_version TEXT, updated_at TEXT,
@@ -297,6 +330,7 @@ class SqliteStore:
             holder = self._get_claim(con, phase, game_date, upstream_version)
             if holder is not None and holder.state != "released":
                 return ClaimResult(False, holder)
+            mine = _retaken(mine, holder)
             self._put(con, "claims", _as_fields(mine, _text_ts))
         return ClaimResult(True, mine)
 
@@ -305,6 +339,13 @@ class SqliteStore:
             launched = _launch(self._get_claim(con, phase, game_date, upstream_version), run_id)
             self._put(con, "claims", _as_fields(launched, _text_ts))
         return launched
+
+    def mark_done(self, phase, game_date, upstream_version, run_id) -> bool:
+        with self._transaction() as con:
+            done = _finish(self._get_claim(con, phase, game_date, upstream_version), run_id)
+            if done is not None:
+                self._put(con, "claims", _as_fields(done, _text_ts))
+        return done is not None
 
     def release(self, phase, game_date, upstream_version, reason, claimant=None) -> bool:
         with self._transaction() as con:
@@ -354,6 +395,11 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO processed_messages VALUES (?, ?)", (message_id, _text_ts(now))
             )
             return cursor.rowcount == 1
+
+    def is_processed(self, message_id: str) -> bool:
+        with self._reading() as con:
+            found = con.execute("SELECT 1 FROM processed_messages WHERE message_id = ?", (message_id,))
+            return found.fetchone() is not None
 
     def wait_started(self, phase, game_date, mode, now) -> datetime:
         key = (phase, game_date.isoformat(), mode)
@@ -496,7 +542,8 @@ class FirestoreStore:
         def take(held: Claim | None) -> tuple[Claim | None, ClaimResult]:
             if held is not None and held.state != "released":
                 return None, ClaimResult(False, held)
-            return mine, ClaimResult(True, mine)
+            taken = _retaken(mine, held)
+            return taken, ClaimResult(True, taken)
 
         return self._update_claim(phase, game_date, upstream_version, take)
 
@@ -515,6 +562,13 @@ class FirestoreStore:
             return launched, launched
 
         return self._update_claim(phase, game_date, upstream_version, launch)
+
+    def mark_done(self, phase, game_date, upstream_version, run_id) -> bool:
+        def finish(held):
+            done = _finish(held, run_id)
+            return done, done is not None
+
+        return self._update_claim(phase, game_date, upstream_version, finish)
 
     def release(self, phase, game_date, upstream_version, reason, claimant=None) -> bool:
         def free(held):
@@ -567,6 +621,9 @@ class FirestoreStore:
             return True
         except AlreadyExists:
             return False
+
+    def is_processed(self, message_id: str) -> bool:
+        return self._collection("processed_messages").document(_doc_id("msg", message_id)).get().exists
 
     def wait_started(self, phase, game_date, mode, now) -> datetime:
         from google.api_core.exceptions import AlreadyExists

@@ -7,6 +7,7 @@ import dagster as dg
 from nba_pipeline.environment import Settings
 from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
+from nba_pipeline.resources.coordination import CoordinationResource
 from nba_pipeline.resources.platform import PlatformResource
 from nba_pipeline.resources.source import SourceResource
 from nba_pipeline.resources.warehouse import WarehouseResource
@@ -29,6 +30,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             "clock": clock,
             "platform": platform,
             "source": source,
+            "coordination": CoordinationResource(state_dir=str(settings.state_dir), gcp_project=gcp.project),
             "warehouse": WarehouseResource(kind="bigquery", project=gcp.project, location=gcp.location),
             "landing": BlobStoreResource(
                 gcs_bucket=gcp.landing_bucket, gcs_prefix="landing", gcs_project=gcp.project
@@ -44,6 +46,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "clock": clock,
         "platform": platform,
         "source": source,
+        "coordination": CoordinationResource(state_dir=str(settings.state_dir)),
         "warehouse": WarehouseResource(kind="duckdb", duckdb_path=str(settings.warehouse_path)),
         "landing": BlobStoreResource(local_root=str(settings.landing_dir)),
         "exports": BlobStoreResource(local_root=str(settings.export_dir)),

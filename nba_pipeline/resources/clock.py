@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -16,11 +16,16 @@ class ClockResource(dg.ConfigurableResource):
     """
 
     fixed_now: str | None = None
+    wall_offset_seconds: float = 0.0  # tests: how far the wall clock seems to have moved on
 
     def now(self) -> datetime:
         if self.fixed_now:
             return parse_now(self.fixed_now)
         return datetime.now(tz=UTC)
+
+    def wall_now(self) -> datetime:
+        """Real elapsed time, never frozen: how long a run has been going (stalled-run recovery)."""
+        return datetime.now(tz=UTC) + timedelta(seconds=self.wall_offset_seconds)
 
 
 def system_now() -> datetime:

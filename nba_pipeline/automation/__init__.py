@@ -1,0 +1,1 @@
+"""What makes the platform run itself: jobs, sensors, schedules, self-heal and stalled-run recovery."""

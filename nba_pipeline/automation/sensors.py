@@ -1,0 +1,250 @@
+"""The sensors: bus intake, run settlement, one cascade sensor per phase 3–6, stalled-run recovery.
+
+All default to running. Each tick is bounded (messages, dates, seconds) so it finishes well inside
+Dagster's 60 s sensor timeout, and a tick that hits an error reports it as a skip reason with the
+error in one line instead of failing: a sensor must never go down.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+import dagster as dg
+
+from nba_pipeline.automation.intake import take_in
+from nba_pipeline.automation.jobs import MODEL_JOB_DEF, PHASE_JOBS, TOMORROW_JOB_DEF, phase_assets
+from nba_pipeline.automation.recovery import stalled_runs, stop
+from nba_pipeline.automation.triggering import (
+    TriggerContext,
+    release_failed_launches,
+    request_phase,
+    send_alerts,
+    upstream_version,
+)
+from nba_pipeline.modes import date_mode
+from nba_pipeline.observability.alerts import Alert
+from nba_pipeline.orchestration.settle import settle_run, unsettled_runs
+from nba_pipeline.partitions import et_date
+from nba_pipeline.phases import PHASES
+from nba_pipeline.resources.clock import ClockResource
+from nba_pipeline.resources.coordination import CoordinationResource
+from nba_pipeline.resources.source import SourceResource
+from nba_pipeline.resources.warehouse import WarehouseResource
+
+RUNNING = dg.DefaultSensorStatus.RUNNING
+CASCADE_INTERVAL_S = 10
+MAX_DATES_PER_TICK = 8  # readiness checks are ~150 ms each; the rest wait for the next tick
+SETTLE_MARGIN = timedelta(minutes=5)  # re-scan a little behind the cursor; the ledger dedupes
+
+
+def guarded(name: str, body: Callable[[], dg.SensorResult]) -> dg.SensorResult:
+    try:
+        return body()
+    except Exception as exc:  # noqa: BLE001 - report, keep the sensor alive
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return dg.SensorResult(skip_reason=f"{name}: {type(exc).__name__}: {first}")
+
+
+def trigger_context(
+    context,
+    clock: ClockResource,
+    warehouse: WarehouseResource,
+    source: SourceResource,
+    coordination: CoordinationResource,
+    claimant: str,
+    now: datetime | None = None,
+) -> TriggerContext:
+    return TriggerContext(
+        instance=context.instance,
+        warehouse=warehouse.get(),
+        store=coordination.store(),
+        feeds=source.active_feeds(),
+        now=now or clock.now(),
+        claimant=claimant,
+        extra_tags={"source": source.name, "scenario": source.scenario},
+    )
+
+
+@dg.sensor(name="signal_intake_sensor", minimum_interval_seconds=10, default_status=RUNNING)
+def signal_intake_sensor(context, clock: ClockResource, coordination: CoordinationResource):
+    """Outside loaders' Phase 1/2 completion envelopes → runless materializations + completion records."""
+
+    def body() -> dg.SensorResult:
+        report = take_in(coordination.bus(), coordination.store(), context.instance, clock.now())
+        for line in report.dead_lettered:
+            context.log.warning(f"dead-lettered {line}")
+        return dg.SensorResult(skip_reason=f"intake: {report.summary()}")
+
+    return guarded("signal_intake_sensor", body)
+
+
+@dg.sensor(name="run_settlement_sensor", minimum_interval_seconds=5, default_status=RUNNING)
+def run_settlement_sensor(
+    context, clock: ClockResource, warehouse: WarehouseResource, coordination: CoordinationResource
+):
+    """Finished phase runs → completion records, envelopes on the phase topics, claims and breakers."""
+
+    def body() -> dg.SensorResult:
+        since = datetime.fromisoformat(context.cursor) - SETTLE_MARGIN if context.cursor else None
+        store, bus, now = coordination.store(), coordination.bus(), clock.now()
+        settled, alerts, newest = [], [], since
+        for run_id in unsettled_runs(context.instance, store, since):
+            s = settle_run(context.instance, run_id, store, bus, now)
+            settled.append(f"{run_id[:8]} {s.status} ({len(s.envelopes)} envelopes)")
+            alerts += s.alerts
+        record = context.instance.get_run_records(limit=1, order_by="update_timestamp")
+        if record:
+            newest = record[0].update_timestamp
+        send_alerts(warehouse.get(), alerts, now)
+        return dg.SensorResult(
+            skip_reason=f"settled {len(settled)} runs: {', '.join(settled) or 'none'}",
+            cursor=newest.isoformat() if newest else context.cursor,
+        )
+
+    return guarded("run_settlement_sensor", body)
+
+
+def _recent(now: datetime) -> set[date]:
+    today = et_date(now)
+    return {today - timedelta(days=1), today, today + timedelta(days=1)}
+
+
+def cascade_sensor(phase: int) -> dg.SensorDefinition:
+    """Phase N starts as soon as phase N-1's data for a date is ready (the event-driven path)."""
+    title = next(p.title for p in PHASES if p.number == phase)
+    name = f"phase{phase}_{title}_sensor"
+    jobs = (
+        [PHASE_JOBS[phase]]
+        + ([TOMORROW_JOB_DEF] if phase == 3 else [])
+        + ([MODEL_JOB_DEF] if phase == 5 else [])
+    )
+    upstream = list(phase_assets(phase - 1).values())
+
+    @dg.sensor(name=name, jobs=jobs, minimum_interval_seconds=CASCADE_INTERVAL_S, default_status=RUNNING)
+    def _sensor(
+        context,
+        clock: ClockResource,
+        warehouse: WarehouseResource,
+        source: SourceResource,
+        coordination: CoordinationResource,
+    ):
+        def body() -> dg.SensorResult:
+            ctx = trigger_context(context, clock, warehouse, source, coordination, name)
+            cursor = json.loads(context.cursor) if context.cursor else None
+            seen, changed = _changed_dates(context.instance, upstream, cursor)
+            cursor = cursor or {"seen": {}, "held": {}, "queue": []}
+            released = release_failed_launches(ctx, phase)
+            pending = {
+                c.game_date for c in ctx.store.pending_claims(ctx.now, timedelta(days=3)) if c.phase == phase
+            }
+            candidates = sorted(
+                set(cursor["queue"]) | {d.isoformat() for d in changed | _recent(ctx.now) | pending}
+            )
+            requests, lines, evaluated = [], list(released), 0
+            queue = []
+            for iso in candidates:
+                day = date.fromisoformat(iso)
+                if evaluated >= MAX_DATES_PER_TICK:
+                    queue.append(iso)
+                    continue
+                if _still_held(cursor["held"].get(iso), context.instance, phase, day, ctx.now):
+                    continue
+                evaluated += 1
+                outcome = request_phase(ctx, phase, day, date_mode(day, ctx.now), "cascade")
+                lines.append(outcome.line())
+                if outcome.status == "launched":
+                    requests.append(outcome.run_request())
+                    cursor["held"].pop(iso, None)
+                else:
+                    cursor["held"][iso] = {
+                        "version": outcome.version,
+                        "until": outcome.recheck_at.isoformat() if outcome.recheck_at else None,
+                    }
+            cursor.update(seen=seen, queue=queue, held=_trim(cursor["held"], ctx.now))
+            return dg.SensorResult(
+                run_requests=requests,
+                skip_reason=None if requests else "; ".join(lines) or "nothing new upstream",
+                cursor=json.dumps(cursor),
+            )
+
+        return guarded(name, body)
+
+    return _sensor
+
+
+def _changed_dates(
+    instance: dg.DagsterInstance, upstream: list[dg.AssetKey], cursor: dict | None
+) -> tuple[dict[str, int], set[date]]:
+    """Dates with upstream materializations newer than the cursor. The first tick only takes the
+    cursor: history is the backfill's business, not the cascade's."""
+    seen = dict((cursor or {}).get("seen", {}))
+    changed: set[date] = set()
+    for key in upstream:
+        name = key.to_user_string()
+        ids = instance.get_latest_storage_id_by_partition(
+            key, dg.DagsterEventType.ASSET_MATERIALIZATION, after_cursor=seen.get(name)
+        )
+        if ids:
+            seen[name] = max([seen.get(name, 0), *ids.values()])
+            if cursor is not None:
+                changed |= {date.fromisoformat(p) for p in ids}
+    return seen, changed
+
+
+def _still_held(held: dict | None, instance, phase: int, day: date, now: datetime) -> bool:
+    """A date held for the same upstream version stays held until its recheck time (a WAIT or an
+    open breaker) or, with none, until new data arrives (a FAIL, a taken claim)."""
+    if not held or held["version"] is None or held["version"] != upstream_version(instance, phase, day):
+        return False
+    return held["until"] is None or now < datetime.fromisoformat(held["until"])
+
+
+def _trim(held: dict, now: datetime) -> dict:
+    """Forget dates more than two weeks old (a new version brings them back)."""
+    oldest = (et_date(now) - timedelta(days=14)).isoformat()
+    return {d: h for d, h in held.items() if d >= oldest}
+
+
+@dg.sensor(name="stalled_run_recovery_sensor", minimum_interval_seconds=1800, default_status=RUNNING)
+def stalled_run_recovery_sensor(
+    context, clock: ClockResource, warehouse: WarehouseResource, coordination: CoordinationResource
+):
+    """Every 30 minutes of wall clock: stop runs past their adaptive timeout, settle them (the claim
+    is released, the cascade re-requests within the breaker's bound), alert once per run."""
+
+    def body() -> dg.SensorResult:
+        store, bus, now = coordination.store(), coordination.bus(), clock.now()
+        found = stalled_runs(context.instance, clock.wall_now())
+        alerts = []
+        for stalled in found:
+            stop(context.instance, stalled)
+            alerts += settle_run(context.instance, stalled.run_id, store, bus, now).alerts
+            alerts.append(
+                Alert(
+                    kind="run_stalled",
+                    severity="error",
+                    summary=f"Stalled {stalled.line()}: stopped; the claim is released for a retry",
+                    dedupe_key=f"run_stalled:{stalled.run_id}",
+                    details={"run_id": stalled.run_id, "phase": stalled.phase},
+                    link=f"/runs/{stalled.run_id}",
+                )
+            )
+        from nba_pipeline.automation.schedules import missed_tick_alerts
+
+        # Ticks are expected only since this sensor started watching (not before the platform ran).
+        watching_since = datetime.fromisoformat(context.cursor) if context.cursor else now
+        missed = missed_tick_alerts(store, now, since=max(watching_since, now - timedelta(days=1)))
+        send_alerts(warehouse.get(), alerts + missed, now)
+        lines = [s.line() for s in found] + [a.summary for a in missed]
+        return dg.SensorResult(
+            skip_reason=f"{len(found)} stalled, {len(missed)} missed ticks: " + ("; ".join(lines) or "none"),
+            cursor=watching_since.isoformat(),
+        )
+
+    return guarded("stalled_run_recovery_sensor", body)
+
+
+CASCADE_SENSORS = [cascade_sensor(n) for n in (3, 4, 5, 6)]
+SENSORS = [signal_intake_sensor, run_settlement_sensor, *CASCADE_SENSORS, stalled_run_recovery_sensor]

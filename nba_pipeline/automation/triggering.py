@@ -1,0 +1,318 @@
+"""Requesting a phase for a game date: the one path every trigger takes (DOMAIN §6).
+
+Cascade sensors, fallback schedules, self-heal and a person's `nba-pipeline trigger` all call
+`request_phase`: upstream version → existing claim → breaker → upstream still running → readiness →
+atomic claim → a run request whose key names the version and the claim's attempt. Exactly one
+caller wins a (phase, date, version); the mode is recorded on the claim, never part of its key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import dagster as dg
+
+from nba_pipeline.automation.jobs import (
+    MODEL_JOB,
+    TOMORROW_ASSETS,
+    TOMORROW_JOB,
+    phase_assets,
+    phase_job_name,
+)
+from nba_pipeline.modes import Mode
+from nba_pipeline.observability.alerts import Alert, LocalAlertSink
+from nba_pipeline.orchestration.store import ACTIVE_CLAIM_STATES, Claim, CoordinationStore, claim_key
+from nba_pipeline.partitions import week_of
+from nba_pipeline.phases.predictions.assets import POINTS_MODEL
+from nba_pipeline.resources.warehouse import Warehouse
+from nba_pipeline.tags import CLAIM, RANGE_END, RANGE_START, new_correlation_id, run_tags
+
+LAUNCH_GRACE = timedelta(minutes=2)  # a claim with no run after this was a failed launch
+IN_FLIGHT = (
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+)
+
+
+@dataclass(frozen=True)
+class TriggerContext:
+    """What a trigger needs, whoever pulls it."""
+
+    instance: dg.DagsterInstance
+    warehouse: Warehouse
+    store: CoordinationStore
+    feeds: frozenset[str]
+    now: datetime
+    claimant: str  # the sensor, schedule or person asking
+    extra_tags: dict[str, str] = field(default_factory=dict)  # source, scenario
+
+
+@dataclass(frozen=True)
+class Outcome:
+    phase: int
+    game_date: date
+    status: str  # launched | taken | held
+    reason: str
+    version: str | None = None
+    claim: Claim | None = None
+    job_name: str | None = None
+    asset_selection: tuple[dg.AssetKey, ...] = ()
+    partition_key: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    recheck_at: datetime | None = None  # a WAIT: when to look again; None: not before new data
+
+    @property
+    def run_key(self) -> str | None:
+        if self.claim is None or self.status != "launched":
+            return None
+        return f"p{self.phase}-{self.game_date}-{self.version[:16]}-a{self.claim.attempt}"
+
+    def run_request(self, with_job: bool = True) -> dg.RunRequest:
+        return dg.RunRequest(
+            run_key=self.run_key,
+            job_name=self.job_name if with_job else None,
+            asset_selection=list(self.asset_selection),
+            partition_key=self.partition_key,
+            tags=self.tags,
+        )
+
+    def line(self) -> str:
+        return f"phase {self.phase} {self.game_date}: {self.status} — {self.reason}"
+
+
+def upstream_versions(instance: dg.DagsterInstance, phase: int, days: list[date]) -> dict[date, str | None]:
+    """Per date, a digest of the latest materialization of each of phase N-1's assets (Dagster's own
+    runs and the outside loaders' runless events alike); None when nothing upstream exists. One
+    event-log query per upstream asset, whatever the number of dates."""
+    wanted = {d.isoformat() for d in days}
+    latest: dict[str, list[str]] = {iso: [] for iso in wanted}
+    for name, key in phase_assets(phase - 1).items():
+        ids = instance.get_latest_storage_id_by_partition(
+            key, dg.DagsterEventType.ASSET_MATERIALIZATION, wanted
+        )
+        for iso, storage_id in ids.items():
+            if iso in latest:
+                latest[iso].append(f"{name}@{storage_id}")
+    return {
+        date.fromisoformat(iso): hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:20]
+        if parts
+        else None
+        for iso, parts in latest.items()
+    }
+
+
+def upstream_version(instance: dg.DagsterInstance, phase: int, day: date) -> str | None:
+    return upstream_versions(instance, phase, [day])[day]
+
+
+def upstream_running(instance: dg.DagsterInstance, phase: int, day: date) -> str | None:
+    """The id of a run of phase N-1 in flight that covers the date (its data is not final yet)."""
+    for run in instance.get_runs(dg.RunsFilter(statuses=list(IN_FLIGHT), tags={"nba/phase": str(phase - 1)})):
+        tags = run.tags
+        if tags.get("dagster/partition") == day.isoformat():
+            return run.run_id
+        if RANGE_START in tags and tags[RANGE_START] <= day.isoformat() <= tags[RANGE_END]:
+            return run.run_id
+    return None
+
+
+def correlation_of(store: CoordinationStore, phase: int, day: date) -> str:
+    """The correlation id of the date's first upstream completion: it flows through every later run."""
+    done = sorted(store.completions(day, phase - 1), key=lambda c: c.completed_at)
+    return done[0].correlation_id if done else new_correlation_id()
+
+
+def _taken(phase: int, day: date, version: str, held: Claim) -> Outcome:
+    by = f"{held.claimant} ({held.trigger}, {held.mode})"
+    run = f", run {held.run_id}" if held.run_id else ""
+    state = "ran" if held.state == "done" else "holds it"
+    return Outcome(
+        phase,
+        day,
+        "taken",
+        f"already claimed by {by} at {held.claimed_at:%Y-%m-%d %H:%M} UTC; it {state}{run}",
+        version,
+        held,
+    )
+
+
+def _job_and_assets(phase: int, mode: Mode) -> tuple[str, tuple[dg.AssetKey, ...]]:
+    if phase == 3 and mode is Mode.TOMORROW:  # before the games: only the contexts can be built
+        return TOMORROW_JOB, TOMORROW_ASSETS
+    return phase_job_name(phase), tuple(phase_assets(phase).values())
+
+
+def _model_missing(instance: dg.DagsterInstance, day: date) -> bool:
+    return not instance.get_latest_storage_id_by_partition(
+        POINTS_MODEL, dg.DagsterEventType.ASSET_MATERIALIZATION, {week_of(day).isoformat()}
+    )
+
+
+def request_phase(
+    ctx: TriggerContext,
+    phase: int,
+    day: date,
+    mode: Mode,
+    trigger: str,
+    force: bool = False,
+    train_model: bool = True,
+) -> Outcome:
+    """Launch (claim and describe the run), or say who already has it, or why it is held back. The
+    readiness check records itself and raises its own FAIL / WAIT alerts (deduplicated)."""
+    from nba_pipeline.orchestration.dependency import check
+
+    version = upstream_version(ctx.instance, phase, day)
+    if version is None:
+        return Outcome(phase, day, "held", f"nothing of phase {phase - 1} has been materialized for {day}")
+    if force:  # a person's new version on purpose
+        version = f"{version}+force-{uuid.uuid4().hex[:8]}"
+    held = ctx.store.get_claim(phase, day, version)
+    if held is not None and held.state in (*ACTIVE_CLAIM_STATES, "done"):
+        return _taken(phase, day, version, held)
+    breaker = ctx.store.breaker(phase, day, ctx.now, version)
+    if not breaker.allows_run:
+        retry = breaker.opened_at + timedelta(hours=1)
+        reason = f"circuit breaker open after {breaker.failures} failures; half-opens at {retry:%H:%M} UTC or on new data"
+        return Outcome(phase, day, "held", reason, version, recheck_at=retry)
+    running = upstream_running(ctx.instance, phase, day)
+    if running:
+        return Outcome(
+            phase,
+            day,
+            "held",
+            f"phase {phase - 1} run {running} is still writing {day}",
+            version,
+            recheck_at=ctx.now,
+        )
+    correlation_id = correlation_of(ctx.store, phase, day)
+    if phase == 5 and _model_missing(ctx.instance, day):
+        if not train_model:
+            return Outcome(
+                5,
+                day,
+                "held",
+                f"no model for the week of {week_of(day)} yet (the cascade trains it)",
+                version,
+            )
+        return _request_model(ctx, day, mode, trigger, correlation_id)
+    decision = check(
+        ctx.warehouse,
+        ctx.store,
+        phase,
+        [day],
+        mode,
+        ctx.now,
+        ctx.feeds,
+        correlation_id,
+        ctx.instance,
+        record=True,
+    )[day]
+    if not decision.decision.runs:
+        return Outcome(
+            phase,
+            day,
+            "held",
+            f"{decision.decision.value}: {decision.reasons[0]}",
+            version,
+            recheck_at=decision.recheck_at,
+        )
+    won = ctx.store.claim(phase, day, version, ctx.claimant, mode.value, trigger, correlation_id, ctx.now)
+    if not won.won:
+        return _taken(phase, day, version, won.claim)
+    job, keys = _job_and_assets(phase, mode)
+    tags = run_tags(phase, mode.value, trigger, correlation_id, **ctx.extra_tags) | {
+        CLAIM: claim_key(phase, day, version),
+        "nba/decision": decision.decision.value,
+    }
+    if decision.decision.value == "PROCEED_DEGRADED":
+        tags |= {
+            "nba/degraded": "true",
+            "nba/degraded_inputs": ",".join(sorted({*decision.short, *decision.missing_optional})),
+        }
+    return Outcome(
+        phase, day, "launched", decision.decision.value, version, won.claim, job, keys, day.isoformat(), tags
+    )
+
+
+def _request_model(ctx: TriggerContext, day: date, mode: Mode, trigger: str, correlation_id: str) -> Outcome:
+    """Predictions for a date need the week's model first: train it (once per week) and come back."""
+    week = week_of(day)
+    won = ctx.store.claim(5, week, "points_model", ctx.claimant, mode.value, trigger, correlation_id, ctx.now)
+    if not won.won:
+        return Outcome(
+            5,
+            day,
+            "held",
+            f"waiting for the model of the week of {week} (claimed by {won.claim.claimant})",
+            recheck_at=ctx.now,
+        )
+    tags = run_tags(5, mode.value, trigger, correlation_id, **ctx.extra_tags) | {CLAIM: won.claim.key}
+    return Outcome(
+        5,
+        day,
+        "launched",
+        f"training the model of the week of {week} first",
+        "points_model",
+        won.claim,
+        MODEL_JOB,
+        (POINTS_MODEL,),
+        week.isoformat(),
+        tags,
+    )
+
+
+def release_failed_launches(ctx: TriggerContext, phase: int) -> list[str]:
+    """Claims whose run never appeared within the grace period are released so a retry can fire;
+    claims whose run did appear are marked launched. Returns one line per release."""
+    released = []
+    for held in ctx.store.pending_claims(ctx.now, max_age=timedelta(days=3)):
+        if held.phase != phase or held.state != "claimed":
+            continue
+        runs = ctx.instance.get_runs(dg.RunsFilter(tags={CLAIM: held.key}), limit=1)
+        if runs:
+            ctx.store.mark_launched(held.phase, held.game_date, held.upstream_version, runs[0].run_id)
+        elif ctx.now - held.claimed_at > LAUNCH_GRACE:
+            reason = f"launch failed: no run within {LAUNCH_GRACE.seconds // 60} min of the claim"
+            if ctx.store.release(held.phase, held.game_date, held.upstream_version, reason, held.claimant):
+                released.append(f"phase {phase} {held.game_date}: {reason}")
+    return released
+
+
+def send_alerts(warehouse: Warehouse, alerts: list[Alert], now: datetime) -> list[Alert]:
+    return LocalAlertSink(warehouse).send(alerts, now)
+
+
+def claim_dates(
+    ctx: TriggerContext, phase: int, days: list[date], mode: str, trigger: str, correlation_id: str
+) -> tuple[dict[date, Claim], dict[date, str]]:
+    """Claims for a range the CLI runs itself (a person's run or a backfill): the dates it won, and
+    for the others who already has them."""
+    versions = upstream_versions(ctx.instance, phase, days)
+    won, taken = {}, {}
+    for day in days:
+        version = versions[day] or "nothing-upstream"
+        result = ctx.store.claim(phase, day, version, ctx.claimant, mode, trigger, correlation_id, ctx.now)
+        if result.won:
+            won[day] = result.claim
+        else:
+            taken[day] = _taken(phase, day, version, result.claim).reason
+    return won, taken
+
+
+def finish_claims(
+    store: CoordinationStore, claims: list[Claim], run_id: str, success: bool, now: datetime
+) -> None:
+    """The run's outcome on its claims: done, or released (with the breaker counting the failure)."""
+    for c in claims:
+        if success:
+            store.mark_launched(c.phase, c.game_date, c.upstream_version, run_id)
+            store.mark_done(c.phase, c.game_date, c.upstream_version, run_id)
+            store.record_success(c.phase, c.game_date, now)
+        else:
+            store.release(c.phase, c.game_date, c.upstream_version, f"run {run_id} failed")
+            store.record_failure(c.phase, c.game_date, now, c.upstream_version)

@@ -1,0 +1,163 @@
+"""Settling a finished run: its completions recorded and published, its claim closed, its breaker moved.
+
+Whoever sees a run finish first settles it — the CLI right after its own runs, the settle sensor for
+runs the daemon launched. Everything here is idempotent (completions are upserts, the claim moves
+once), and the run is marked settled only after the envelopes are published, so a crash in between
+publishes again rather than never (DOMAIN §8 item 6: never marked done before the publish).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import dagster as dg
+
+from nba_pipeline.observability.alerts import Alert
+from nba_pipeline.orchestration.bus import SignalBus, subscription_for
+from nba_pipeline.orchestration.envelopes import Envelope
+from nba_pipeline.orchestration.store import Breaker, CoordinationStore, parse_claim_key
+from nba_pipeline.partitions import date_range
+from nba_pipeline.tags import CLAIM, CORRELATION_ID, MODE, PHASE, RANGE_END, RANGE_START
+
+FINISHED = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+
+
+@dataclass
+class Settlement:
+    run_id: str
+    status: str  # success | failure | canceled | skipped (settled before, or not a phase run)
+    envelopes: list[Envelope] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+
+def _run_dates(tags: dict[str, str]) -> list[date]:
+    if RANGE_START in tags:
+        return list(date_range(date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END])))
+    partition = tags.get("dagster/partition")
+    try:
+        return [date.fromisoformat(partition)] if partition else []
+    except ValueError:  # a weekly model partition is a date too; anything else has no game date
+        return []
+
+
+def _materialized(instance: dg.DagsterInstance, run_id: str) -> dict[tuple[str, date], tuple[int, float]]:
+    """(processor, game date) -> (rows, completeness) for each materialization of the run."""
+    out = {}
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+        m = entry.dagster_event.event_specific_data.materialization
+        try:
+            day = date.fromisoformat(m.partition or "")
+        except ValueError:
+            continue
+        meta = m.metadata
+        rows = meta.get("dagster/row_count")
+        completeness = meta.get("completeness")
+        out[(m.asset_key.path[-1], day)] = (
+            int(rows.value) if rows else 0,
+            float(completeness.value) if completeness else 1.0,
+        )
+    return out
+
+
+def _status(rows: int, completeness: float) -> str:
+    return "no_data" if rows == 0 else "partial" if completeness < 1.0 else "success"
+
+
+def run_envelopes(instance: dg.DagsterInstance, record: dg.RunRecord, now: datetime) -> list[Envelope]:
+    """One envelope per processor and date the run was to build: what it wrote, or `failed`."""
+    run = record.dagster_run
+    tags = run.tags
+    phase = int(tags[PHASE])
+    started, ended = record.start_time, record.end_time
+    duration = max(0.0, (ended or started or 0.0) - (started or 0.0))
+    done = _materialized(instance, run.run_id)
+    planned = {k.path[-1] for k in run.asset_selection or ()} | {p for p, _ in done}
+    common = dict(
+        phase=phase,
+        correlation_id=tags.get(CORRELATION_ID, run.run_id),
+        execution_id=run.run_id,
+        duration_seconds=round(duration, 3),
+        mode=tags.get(MODE, "manual"),
+        published_at=now.astimezone(UTC),
+    )
+    envelopes = []
+    for processor in sorted(planned):
+        for day in _run_dates(tags) or sorted({d for p, d in done if p == processor}):
+            if (processor, day) in done:
+                rows, completeness = done[(processor, day)]
+                status = _status(rows, completeness)
+            else:
+                rows, status = 0, "failed"
+            envelopes.append(Envelope(processor=processor, game_date=day, status=status, rows=rows, **common))
+    return envelopes
+
+
+def settle_run(
+    instance: dg.DagsterInstance, run_id: str, store: CoordinationStore, bus: SignalBus, now: datetime
+) -> Settlement:
+    """Record, publish and close out one finished run of a phase, once."""
+    record = instance.get_run_record_by_id(run_id)
+    if record is None or PHASE not in record.dagster_run.tags or record.dagster_run.status not in FINISHED:
+        return Settlement(run_id, "skipped")
+    ledger_key = f"run:{run_id}"
+    if store.is_processed(ledger_key):
+        return Settlement(run_id, "skipped")
+    run = record.dagster_run
+    envelopes = run_envelopes(instance, record, now)
+    for envelope in envelopes:
+        store.record_completion(envelope.completion())
+    by_topic: dict[str, list] = {}
+    for envelope in envelopes:
+        by_topic.setdefault(envelope.topic, []).append((envelope.to_bytes(), envelope.attributes()))
+    for topic, items in by_topic.items():
+        bus.ensure(topic, subscription_for(topic))
+        bus.publish_many(topic, items)
+    alerts = _close_claim(run, store, now)
+    store.mark_processed(ledger_key, now)
+    return Settlement(run_id, run.status.value.lower(), envelopes, alerts)
+
+
+def _close_claim(run: dg.DagsterRun, store: CoordinationStore, now: datetime) -> list[Alert]:
+    """Success finishes the claim and closes the breaker; failure releases the claim for a retry and
+    counts toward the breaker, which alerts when it opens."""
+    if CLAIM not in run.tags:
+        return []
+    phase, day, version = parse_claim_key(run.tags[CLAIM])
+    if run.status == dg.DagsterRunStatus.SUCCESS:
+        store.mark_done(phase, day, version, run.run_id)
+        store.record_success(phase, day, now)
+        return []
+    store.release(phase, day, version, f"run {run.run_id} {run.status.value.lower()}")
+    breaker = store.record_failure(phase, day, now, version)
+    if breaker.state is not Breaker.OPEN:
+        return []
+    return [
+        Alert(
+            kind="breaker_open",
+            severity="error",
+            summary=f"Phase {phase} for {day}: circuit breaker open after {breaker.failures} failed runs;"
+            " it half-opens in an hour or when new upstream data lands",
+            dedupe_key=f"breaker_open:{phase}:{day}:{breaker.opened_at.isoformat()}",
+            game_date=day,
+            phase=phase,
+            details={"failures": breaker.failures, "last_run": run.run_id},
+            link=f"/runs/{run.run_id}",
+        )
+    ]
+
+
+def unsettled_runs(
+    instance: dg.DagsterInstance, store: CoordinationStore, since: datetime | None
+) -> list[str]:
+    """Finished phase runs updated since `since` that nobody settled yet, oldest first."""
+    records = instance.get_run_records(
+        dg.RunsFilter(statuses=list(FINISHED), updated_after=since),
+        order_by="update_timestamp",
+        ascending=True,
+    )
+    return [
+        r.dagster_run.run_id
+        for r in records
+        if PHASE in r.dagster_run.tags and not store.is_processed(f"run:{r.dagster_run.run_id}")
+    ]
