@@ -169,7 +169,7 @@ class Coordination:
         from nba_pipeline.orchestration.settle import settle_run
 
         ctx = self.trigger
-        settle_run(ctx.instance, run_id, ctx.store, self.bus, ctx.now)
+        settle_run(ctx.instance, run_id, ctx.store, self.bus, ctx.now, ctx.warehouse)
         mine = [c for d, c in self.claims.items() if first <= d <= last]
         finish_claims(ctx.store, mine, run_id, success, ctx.now)
 

@@ -16,10 +16,12 @@ from datetime import datetime
 import dagster as dg
 
 from nba_pipeline.automation.jobs import phase_assets
+from nba_pipeline.observability.audit import Event, completion_event, write_events
 from nba_pipeline.orchestration.bus import Message, SignalBus, subscription_for
 from nba_pipeline.orchestration.envelopes import Envelope, InvalidEnvelope, parse_envelope, topic_of
 from nba_pipeline.orchestration.store import CoordinationStore
 from nba_pipeline.partitions import FIRST_GAME_DATE
+from nba_pipeline.resources.warehouse import Warehouse
 
 INTAKE_PHASES = (1, 2)  # what outside loaders publish
 MAX_MESSAGES = 2000  # per tick, over all subscriptions
@@ -85,8 +87,23 @@ def _record(
     store.record_completion(envelope.completion())
 
 
+def _recorded_before(store: CoordinationStore, envelope: Envelope) -> bool:
+    return any(
+        c.processor == envelope.processor
+        and c.data_version == envelope.execution_id
+        and c.status == envelope.status
+        for c in store.completions(envelope.game_date, envelope.phase)
+    )
+
+
 def _handle(
-    message: Message, phase: int, instance, store: CoordinationStore, now: datetime, report: IntakeReport
+    message: Message,
+    phase: int,
+    instance,
+    store: CoordinationStore,
+    now: datetime,
+    report: IntakeReport,
+    events: list[Event],
 ) -> bool:
     """True when the message is settled (ack it)."""
     if store.is_processed(message.message_id):
@@ -94,10 +111,13 @@ def _handle(
         return True
     envelope = parse_envelope(message.data)  # InvalidEnvelope: dead-lettered by the caller
     key = _accept(envelope, phase)
-    if envelope.source == "dagster":
+    if _recorded_before(store, envelope):  # a loader's retry: a new message, the same completion
+        report.duplicates += 1
+    elif envelope.source == "dagster":
         report.own += 1
     else:
         _record(instance, store, envelope, key)
+        events.append(completion_event(envelope, "external"))
         report.recorded += 1
     store.mark_processed(message.message_id, now)
     return True
@@ -110,7 +130,10 @@ def take_in(
     now: datetime,
     max_messages: int = MAX_MESSAGES,
     budget_seconds: float = BUDGET_SECONDS,
+    warehouse: Warehouse | None = None,
 ) -> IntakeReport:
+    """With a warehouse, each recorded completion is also an orchestration event (written before
+    the batch is acked)."""
     report, began = IntakeReport(), time.monotonic()
     for phase in INTAKE_PHASES:
         topic = topic_of(phase)
@@ -120,10 +143,10 @@ def take_in(
             batch = bus.pull(subscription, min(BATCH, max_messages - report.handled), timeout_s=0.5)
             if not batch:
                 break
-            acks, nacks = [], []
+            acks, nacks, events = [], [], []
             for message in batch:
                 try:
-                    _handle(message, phase, instance, store, now, report)
+                    _handle(message, phase, instance, store, now, report, events)
                     acks.append(message.ack_id)
                 except (InvalidEnvelope, Rejected) as exc:
                     bus.dead_letter(subscription, message, str(exc))
@@ -131,6 +154,8 @@ def take_in(
                 except Exception as exc:  # noqa: BLE001 - one bad message never takes the sensor down
                     nacks.append(message.ack_id)
                     report.retry.append(f"{message.message_id}: {type(exc).__name__}: {exc}")
+            if warehouse is not None:
+                write_events(warehouse, events, now)
             if acks:
                 bus.ack(subscription, acks)
             if nacks:

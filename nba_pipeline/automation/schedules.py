@@ -7,8 +7,10 @@ wall-clock recovery sensor (DOMAIN §8 item 16).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -17,6 +19,7 @@ from nba_pipeline.automation.sensors import trigger_context
 from nba_pipeline.automation.triggering import Outcome, TriggerContext, request_phase, send_alerts
 from nba_pipeline.modes import Mode, date_mode
 from nba_pipeline.observability.alerts import Alert
+from nba_pipeline.observability.audit import Event, write_events
 from nba_pipeline.orchestration.store import CoordinationStore
 from nba_pipeline.partitions import et_date, et_datetime, to_et
 from nba_pipeline.resources.clock import ClockResource
@@ -38,6 +41,10 @@ class Fallback:
     mode: Mode
 
     @property
+    def schedule_name(self) -> str:
+        return f"{self.name}_schedule"
+
+    @property
     def cron(self) -> str:
         return f"{self.minute} {self.hour} * * *"
 
@@ -50,8 +57,10 @@ FALLBACKS = (
     Fallback("tomorrow_contexts", 17, 0, (3,), 1, Mode.TOMORROW),
 )
 SELF_HEAL = Fallback("self_heal", 12, 45, (3, 4, 5, 6), 0, Mode.SAME_DAY)
-HEALTH = ("daily_health_summary", 8, 0)
-EXPECTED_TICKS = {f.name: (f.hour, f.minute) for f in (*FALLBACKS, SELF_HEAL)} | {HEALTH[0]: HEALTH[1:]}
+HEALTH = ("daily_health_summary_schedule", 8, 0)
+EXPECTED_TICKS = {f.schedule_name: (f.hour, f.minute) for f in (*FALLBACKS, SELF_HEAL)} | {
+    HEALTH[0]: HEALTH[1:]
+}
 
 
 def tick_key(name: str, at: datetime) -> str:
@@ -104,14 +113,18 @@ def _result(outcomes: list[Outcome]) -> list[dg.RunRequest] | dg.SkipReason:
     return launched or dg.SkipReason("; ".join(o.line() for o in outcomes))
 
 
-def fallback_schedule(fallback: Fallback) -> dg.ScheduleDefinition:
+def platform_schedule(
+    spec: Fallback, description: str, evaluate: Callable[[TriggerContext, datetime], Any]
+) -> dg.ScheduleDefinition:
+    """A schedule that records its tick, then lets `evaluate` request through the claims."""
+
     @dg.schedule(
-        name=fallback.name,
-        cron_schedule=fallback.cron,
+        name=spec.schedule_name,
+        cron_schedule=spec.cron,
         execution_timezone=ET,
-        target=_selection(fallback),
+        target=_selection(spec),
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=f"Fallback: phase(s) {', '.join(map(str, fallback.phases))} in {fallback.mode.value} mode",
+        description=description,
     )
     def _schedule(
         context: dg.ScheduleEvaluationContext,
@@ -121,16 +134,25 @@ def fallback_schedule(fallback: Fallback) -> dg.ScheduleDefinition:
         coordination: CoordinationResource,
     ):
         now = _tick(context, clock)
-        ctx = trigger_context(context, clock, warehouse, source, coordination, fallback.name, now)
-        ctx.store.mark_processed(tick_key(fallback.name, now), now)
-        day = et_date(now) + timedelta(days=fallback.day_offset)
-        outcomes = [
-            request_phase(ctx, phase, day, fallback.mode, "schedule", train_model=False)
-            for phase in fallback.phases
-        ]
-        return _result(outcomes)
+        ctx = trigger_context(context, clock, warehouse, source, coordination, spec.name, now)
+        ctx.store.mark_processed(tick_key(spec.schedule_name, now), now)
+        return evaluate(ctx, now)
 
     return _schedule
+
+
+def fallback_schedule(fallback: Fallback) -> dg.ScheduleDefinition:
+    def evaluate(ctx: TriggerContext, now: datetime):
+        day = et_date(now) + timedelta(days=fallback.day_offset)
+        return _result(
+            [
+                request_phase(ctx, phase, day, fallback.mode, "schedule", train_model=False)
+                for phase in fallback.phases
+            ]
+        )
+
+    phases = ", ".join(map(str, fallback.phases))
+    return platform_schedule(fallback, f"Fallback: phase(s) {phases} in {fallback.mode.value} mode", evaluate)
 
 
 def heal(ctx: TriggerContext, days: list[date]) -> tuple[list[Outcome], list[Alert]]:
@@ -154,6 +176,25 @@ def heal(ctx: TriggerContext, days: list[date]) -> tuple[list[Outcome], list[Ale
                 outcomes.append(outcome)
     healed = [o for o in outcomes if o.status == "launched"]
     alerts = []
+    write_events(
+        ctx.warehouse,
+        [
+            Event(
+                "heal",
+                ctx.now,
+                o.game_date,
+                o.phase,
+                o.tags.get("nba/mode", ""),
+                o.tags.get("nba/correlation_id", ""),
+                triggered_phase=o.phase,
+                trigger_source="self_heal",
+                claimant=ctx.claimant,
+                details={"reason": o.reason},
+            )
+            for o in healed
+        ],
+        ctx.now,
+    )
     if healed:
         what = ", ".join(f"phase {o.phase} {o.game_date}" for o in healed)
         alerts.append(
@@ -171,28 +212,16 @@ def heal(ctx: TriggerContext, days: list[date]) -> tuple[list[Outcome], list[Ale
     return outcomes, alerts
 
 
-@dg.schedule(
-    name=SELF_HEAL.name,
-    cron_schedule=SELF_HEAL.cron,
-    execution_timezone=ET,
-    target=_selection(SELF_HEAL),
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Re-trigger whatever should exist by now for today and yesterday and does not",
-)
-def self_heal_schedule(
-    context: dg.ScheduleEvaluationContext,
-    clock: ClockResource,
-    warehouse: WarehouseResource,
-    source: SourceResource,
-    coordination: CoordinationResource,
-):
-    now = _tick(context, clock)
-    ctx = trigger_context(context, clock, warehouse, source, coordination, SELF_HEAL.name, now)
-    ctx.store.mark_processed(tick_key(SELF_HEAL.name, now), now)
+def _self_heal(ctx: TriggerContext, now: datetime):
     today = et_date(now)
     outcomes, alerts = heal(ctx, [today - timedelta(days=1), today])
     send_alerts(ctx.warehouse, alerts, now)
     return _result(outcomes) if outcomes else dg.SkipReason("nothing to heal")
+
+
+self_heal_schedule = platform_schedule(
+    SELF_HEAL, "Re-trigger whatever should exist by now for today and yesterday and does not", _self_heal
+)
 
 
 SCHEDULES = [*(fallback_schedule(f) for f in FALLBACKS), self_heal_schedule]

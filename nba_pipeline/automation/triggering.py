@@ -9,6 +9,7 @@ caller wins a (phase, date, version); the mode is recorded on the claim, never p
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,7 +24,8 @@ from nba_pipeline.automation.jobs import (
     phase_job_name,
 )
 from nba_pipeline.modes import Mode
-from nba_pipeline.observability.alerts import Alert, LocalAlertSink
+from nba_pipeline.observability.alerts import Alert, make_sink
+from nba_pipeline.observability.audit import Event, write_events
 from nba_pipeline.orchestration.store import ACTIVE_CLAIM_STATES, Claim, CoordinationStore, claim_key
 from nba_pipeline.partitions import week_of
 from nba_pipeline.phases.predictions.assets import POINTS_MODEL
@@ -65,6 +67,8 @@ class Outcome:
     partition_key: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     recheck_at: datetime | None = None  # a WAIT: when to look again; None: not before new data
+    decision: object | None = None  # the readiness Decision, when one was made
+    check_seconds: float | None = None  # how long the readiness check took
 
     @property
     def run_key(self) -> str | None:
@@ -144,7 +148,10 @@ def _taken(phase: int, day: date, version: str, held: Claim) -> Outcome:
 def _job_and_assets(phase: int, mode: Mode) -> tuple[str, tuple[dg.AssetKey, ...]]:
     if phase == 3 and mode is Mode.TOMORROW:  # before the games: only the contexts can be built
         return TOMORROW_JOB, TOMORROW_ASSETS
-    return phase_job_name(phase), tuple(phase_assets(phase).values())
+    from nba_pipeline.observability.assets import PIPELINE_STATUS
+
+    status = (PIPELINE_STATUS,) if phase == 6 else ()  # the status view is rebuilt with every export
+    return phase_job_name(phase), (*phase_assets(phase).values(), *status)
 
 
 def _model_missing(instance: dg.DagsterInstance, day: date) -> bool:
@@ -163,7 +170,53 @@ def request_phase(
     train_model: bool = True,
 ) -> Outcome:
     """Launch (claim and describe the run), or say who already has it, or why it is held back. The
-    readiness check records itself and raises its own FAIL / WAIT alerts (deduplicated)."""
+    readiness check records itself and raises its own FAIL / WAIT alerts (deduplicated); the
+    outcome is an orchestration event when it says something new (a launch, a decision, a person
+    or schedule finding the claim taken)."""
+    outcome = _request(ctx, phase, day, mode, trigger, force, train_model)
+    event = outcome_event(ctx, outcome, mode, trigger)
+    if event is not None:
+        write_events(ctx.warehouse, [event], ctx.now)
+    return outcome
+
+
+def outcome_event(ctx: TriggerContext, outcome: Outcome, mode: Mode, trigger: str) -> Event | None:
+    decision = outcome.decision
+    if outcome.status == "launched":
+        kind = "trigger"
+    elif decision is not None:
+        kind = "decision"
+    elif outcome.status == "taken" and trigger != "cascade":
+        kind = "claim_taken"
+    else:  # nothing upstream yet, a breaker or a running upstream: the sensor's skip reason says so
+        return None
+    return Event(
+        kind,
+        ctx.now,
+        outcome.game_date,
+        outcome.phase,
+        mode.value,
+        outcome.tags.get("nba/correlation_id", "") or (outcome.claim.correlation_id if outcome.claim else ""),
+        decision=decision.decision.value if decision is not None else None,
+        triggered_phase=outcome.phase if kind == "trigger" else None,
+        trigger_source=trigger,
+        claimant=outcome.claim.claimant if outcome.claim else ctx.claimant,
+        duration_seconds=outcome.check_seconds,
+        details={
+            "reason": outcome.reason,
+            "version": outcome.version,
+            "attempt": outcome.claim.attempt if outcome.claim else None,
+            "asker": ctx.claimant,
+            "completeness": getattr(decision, "completeness", None),
+            "quality": getattr(decision, "quality", None),
+            "reasons": getattr(decision, "reasons", None),
+        },
+    )
+
+
+def _request(
+    ctx: TriggerContext, phase: int, day: date, mode: Mode, trigger: str, force: bool, train_model: bool
+) -> Outcome:
     from nba_pipeline.orchestration.dependency import check
 
     version = upstream_version(ctx.instance, phase, day)
@@ -200,6 +253,7 @@ def request_phase(
                 version,
             )
         return _request_model(ctx, day, mode, trigger, correlation_id)
+    began = time.monotonic()
     decision = check(
         ctx.warehouse,
         ctx.store,
@@ -212,6 +266,7 @@ def request_phase(
         ctx.instance,
         record=True,
     )[day]
+    seconds = round(time.monotonic() - began, 4)
     if not decision.decision.runs:
         return Outcome(
             phase,
@@ -220,6 +275,8 @@ def request_phase(
             f"{decision.decision.value}: {decision.reasons[0]}",
             version,
             recheck_at=decision.recheck_at,
+            decision=decision,
+            check_seconds=seconds,
         )
     won = ctx.store.claim(phase, day, version, ctx.claimant, mode.value, trigger, correlation_id, ctx.now)
     if not won.won:
@@ -228,6 +285,7 @@ def request_phase(
     tags = run_tags(phase, mode.value, trigger, correlation_id, **ctx.extra_tags) | {
         CLAIM: claim_key(phase, day, version),
         "nba/decision": decision.decision.value,
+        "nba/quality": f"{decision.quality:.4f}",
     }
     if decision.decision.value == "PROCEED_DEGRADED":
         tags |= {
@@ -235,7 +293,18 @@ def request_phase(
             "nba/degraded_inputs": ",".join(sorted({*decision.short, *decision.missing_optional})),
         }
     return Outcome(
-        phase, day, "launched", decision.decision.value, version, won.claim, job, keys, day.isoformat(), tags
+        phase,
+        day,
+        "launched",
+        decision.decision.value,
+        version,
+        won.claim,
+        job,
+        keys,
+        day.isoformat(),
+        tags,
+        decision=decision,
+        check_seconds=seconds,
     )
 
 
@@ -284,19 +353,25 @@ def release_failed_launches(ctx: TriggerContext, phase: int) -> list[str]:
 
 
 def send_alerts(warehouse: Warehouse, alerts: list[Alert], now: datetime) -> list[Alert]:
-    return LocalAlertSink(warehouse).send(alerts, now)
+    return make_sink(warehouse).send(alerts, now)
 
 
 def claim_dates(
     ctx: TriggerContext, phase: int, days: list[date], mode: str, trigger: str, correlation_id: str
 ) -> tuple[dict[date, Claim], dict[date, str]]:
     """Claims for a range the CLI runs itself (a person's run or a backfill): the dates it won, and
-    for the others who already has them."""
+    for the others who holds them now. Asking to run what already ran is a re-run on purpose (a new
+    version, like `trigger --force`); what someone is running right now is never run twice."""
     versions = upstream_versions(ctx.instance, phase, days)
     won, taken = {}, {}
     for day in days:
         version = versions[day] or "nothing-upstream"
         result = ctx.store.claim(phase, day, version, ctx.claimant, mode, trigger, correlation_id, ctx.now)
+        if not result.won and result.claim.state == "done":
+            version = f"{version}+rerun-{uuid.uuid4().hex[:8]}"
+            result = ctx.store.claim(
+                phase, day, version, ctx.claimant, mode, trigger, correlation_id, ctx.now
+            )
         if result.won:
             won[day] = result.claim
         else:

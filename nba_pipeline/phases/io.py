@@ -6,9 +6,11 @@ expected and zero rows were written (DOMAIN §8 items 1, 12, 13).
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from nba_pipeline.checks import ERROR, ROWS_WRITTEN, WARN, Verdict, check_spec, emit_check
@@ -26,6 +28,25 @@ from nba_pipeline.phases.quality import (
 from nba_pipeline.phases.reconcile import Reconciliation
 from nba_pipeline.resources.warehouse import Table, Warehouse
 from nba_pipeline.tags import DECISION, DEGRADED, DEGRADED_INPUTS
+
+# Warehouse hiccups (a locked file, a dropped connection) are worth a retry; anything else — a bug,
+# data that breaks a rule — fails the same way every time, so it fails at once (DOMAIN §8 item 9).
+TRANSIENT_ERRORS = (OSError, TimeoutError, ConnectionError, duckdb.IOException)
+WAREHOUSE_RETRY = dg.RetryPolicy(
+    max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+
+@contextmanager
+def permanent_unless_transient(what: str) -> Iterator[None]:
+    """Errors the retry policy must not retry become `Failure(allow_retries=False)`."""
+    try:
+        yield
+    except (dg.Failure, *TRANSIENT_ERRORS):
+        raise
+    except Exception as exc:
+        raise dg.Failure(f"{what}: {type(exc).__name__}: {exc}", allow_retries=False) from exc
+
 
 ZERO_ROWS = "fails when the schedule expected games for the date and zero rows were written"
 
@@ -202,7 +223,7 @@ def derived_table_asset(
 
     specs = [check_spec(table.asset_key, r.name, r.description) for r in reconcile]
 
-    @dg.asset(**table_asset(table, group, deps, more_checks=specs))
+    @dg.asset(**table_asset(table, group, deps, more_checks=specs, retry_policy=WAREHOUSE_RETRY))
     def _asset(
         context: dg.AssetExecutionContext,
         warehouse: WarehouseResource,
@@ -210,7 +231,7 @@ def derived_table_asset(
         source: SourceResource,
     ):
         wh, now, days = warehouse.get(), clock.now(), dates_of(context)
-        with wh.session():  # one connection for the reads and the write, not one each
+        with permanent_unless_transient(table.name), wh.session():  # one connection for reads and write
             frames = [read_dates(wh, t, days[0], days[-1]) for t in inputs]
             before = [
                 read_dates(wh, t, history_start(days[0]), days[-1] - timedelta(days=1)) for t in history

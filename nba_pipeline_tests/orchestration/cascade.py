@@ -22,9 +22,10 @@ NEXT_MORNING = et_datetime(NEXT + timedelta(days=1), 6)  # every game of NEXT is
 LOADER_CORRELATION = "loader-0001"
 
 
-def load_outside(settings: Settings, day: date) -> dict[str, int]:
+def load_outside(settings: Settings, day: date, phases: tuple[int, ...] = (2,)) -> dict[str, int]:
     """Phases 1-2 for the date, run by a system outside the platform (its own throwaway instance):
-    the warehouse gets the data, the platform's instance knows nothing. Returns rows per processor."""
+    the warehouse gets the data, the platform's instance knows nothing. Returns rows per processor
+    of `phases` (what the loader will announce)."""
     defs = build_definitions(settings)
     rows = {}
     with dg.DagsterInstance.ephemeral() as elsewhere:
@@ -33,23 +34,28 @@ def load_outside(settings: Settings, day: date) -> dict[str, int]:
                 run_config=QUIET, instance=elsewhere, partition_key=day.isoformat()
             )
             assert result.success
-            if phase == 2:
+            if phase in phases:
                 for event in result.get_asset_materialization_events():
                     m = event.event_specific_data.materialization
-                    rows[m.asset_key.path[-1]] = int(m.metadata["dagster/row_count"].value)
+                    rows[f"{phase}:{m.asset_key.path[-1]}" if len(phases) > 1 else m.asset_key.path[-1]] = (
+                        int(m.metadata["dagster/row_count"].value)
+                    )
     return rows
 
 
-def envelopes_for(day: date, rows: dict[str, int], now: datetime) -> list[Envelope]:
+def envelopes_for(
+    day: date, rows: dict[str, int], now: datetime, execution_id: str = "loader-job-42"
+) -> list[Envelope]:
+    """`rows`: processor -> rows (phase 2), or "phase:processor" -> rows."""
     return [
         Envelope(
-            processor=name,
-            phase=2,
+            processor=name.split(":")[-1],
+            phase=int(name.split(":")[0]) if ":" in name else 2,
             game_date=day,
             status="success" if n else "no_data",
             rows=n,
             correlation_id=LOADER_CORRELATION,
-            execution_id="loader-job-42",
+            execution_id=execution_id,
             duration_seconds=12.5,
             mode="overnight",
             published_at=now.astimezone(UTC),
@@ -60,6 +66,11 @@ def envelopes_for(day: date, rows: dict[str, int], now: datetime) -> list[Envelo
 
 
 def publish(bus: SignalBus, envelopes: list[Envelope]) -> list[str]:
-    topic = topic_of(2)
-    bus.ensure(topic, subscription_for(topic))
-    return bus.publish_many(topic, [(e.to_bytes(), e.attributes()) for e in envelopes])
+    ids = []
+    for phase in sorted({e.phase for e in envelopes}):
+        topic = topic_of(phase)
+        bus.ensure(topic, subscription_for(topic))
+        ids += bus.publish_many(
+            topic, [(e.to_bytes(), e.attributes()) for e in envelopes if e.phase == phase]
+        )
+    return ids

@@ -54,7 +54,10 @@ class Driver:
     def schedule(self, name: str, at: datetime) -> list[dg.RunRequest] | str:
         schedule = self.defs.resolve_schedule_def(name)
         context = dg.build_schedule_context(
-            instance=self.instance, scheduled_execution_time=at, resources=self.resources()
+            instance=self.instance,
+            scheduled_execution_time=at,
+            resources=self.resources(),
+            repository_def=self.defs.get_repository_def(),
         )
         data = schedule.evaluate_tick(context)
         if data.skip_message:
@@ -71,7 +74,9 @@ class Driver:
         return fresh
 
     def execute(self, request: dg.RunRequest, job: str | None = None) -> dg.ExecuteInProcessResult:
-        job_def = self.defs.resolve_job_def(request.job_name or job)
+        # The run sees the same clock as the sensor that asked for it.
+        defs = build_definitions(self.settings.with_overrides(now=self.now))
+        job_def = defs.resolve_job_def(request.job_name or job)
         return job_def.execute_in_process(
             run_config=QUIET,
             instance=self.instance,
