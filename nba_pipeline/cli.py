@@ -62,6 +62,40 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the result as one JSON object")
     check.set_defaults(func=cmd_check, scenario=None)
 
+    trigger = commands.add_parser(
+        "trigger", help="a person's trigger of a phase for a date: same claim, same readiness gate"
+    )
+    trigger.add_argument("--date", required=True, help="ET game date, YYYY-MM-DD")
+    trigger.add_argument("--phase", required=True, type=int, help="the phase to run (3-6)")
+    trigger.add_argument("--mode", help="overnight, same_day, tomorrow, manual (default) or backfill")
+    trigger.add_argument("--force", action="store_true", help="a new version on purpose: run even if it ran")
+    trigger.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    trigger.set_defaults(func=cmd_trigger, source=None, replay_csv=None, scenario=None)
+
+    heal = commands.add_parser(
+        "heal", help="self-heal now: re-trigger what should exist for today and yesterday"
+    )
+    heal.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    heal.set_defaults(func=cmd_heal, source=None, replay_csv=None, scenario=None)
+
+    status = commands.add_parser(
+        "status", help="where a date stands (--date) or the grid of the last N dates (--days)"
+    )
+    which = status.add_mutually_exclusive_group(required=True)
+    which.add_argument("--date", help="ET game date, YYYY-MM-DD")
+    which.add_argument("--days", type=int, help="the expected-outputs grid of the N dates up to today")
+    status.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    status.set_defaults(func=cmd_status, source=None, replay_csv=None, scenario=None)
+
+    retention = commands.add_parser(
+        "retention", help="delete audit rows past the window and old coordination records"
+    )
+    retention.add_argument(
+        "--days", help="the audit window in days (default NBA_PIPELINE_RETENTION_DAYS or 365)"
+    )
+    retention.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    retention.set_defaults(func=cmd_retention, source=None, replay_csv=None, scenario=None)
+
     dev = commands.add_parser("dev", help="open the Dagster UI (webserver + daemon) on this data directory")
     dev.add_argument("--port", type=int, default=3000)
     dev.add_argument("--host", default="127.0.0.1")
@@ -285,6 +319,109 @@ def cmd_check(args: argparse.Namespace) -> int:
             instance,
         )[day]
     _print_check(decision, args.json)
+    return 0
+
+
+def cmd_trigger(args: argparse.Namespace) -> int:
+    import getpass
+
+    from nba_pipeline.automation.manual import trigger
+    from nba_pipeline.modes import Mode, parse_mode
+    from nba_pipeline.partitions import require_partition
+    from nba_pipeline.runner import ensure_instance
+
+    day = _date(args.date)
+    require_partition(day)
+    if args.phase not in (3, 4, 5, 6):
+        raise ConfigError(f"--phase {args.phase}: phases 3-6 are triggered (1-2 load with `run`)")
+    mode = parse_mode(args.mode) if args.mode else Mode.MANUAL
+    settings = _settings(args)
+    with ensure_instance(settings) as instance:
+        report = trigger(settings, instance, args.phase, day, mode, args.force, getpass.getuser())
+    if args.json:
+        print(json.dumps(report))
+    else:
+        run = report.get("run")
+        done = (
+            f" → run {run['run_id']} {'succeeded' if run['success'] else 'failed: ' + '; '.join(run['errors'])}"
+            if run
+            else ""
+        )
+        print(f"phase {args.phase} {day} ({mode.value}): {report['status']} — {report['reason']}{done}")
+    return 0
+
+
+def cmd_heal(args: argparse.Namespace) -> int:
+    import getpass
+
+    from nba_pipeline.automation.manual import heal_now
+    from nba_pipeline.runner import ensure_instance
+
+    settings = _settings(args)
+    with ensure_instance(settings) as instance:
+        report = heal_now(settings, instance, getpass.getuser())
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for run in report["healed"]:
+            print(
+                f"healed phase {run['phase']} {run['date']}: run {run['run_id']} {'succeeded' if run['success'] else 'failed'}"
+            )
+        for line in report["held"]:
+            print(f"not healed: {line}")
+        if not report["healed"] and not report["held"]:
+            print("nothing to heal")
+    return 0
+
+
+def _now(settings: Settings) -> datetime:
+    from nba_pipeline.resources.clock import ClockResource
+
+    return ClockResource(fixed_now=settings.now.isoformat() if settings.now else None).now()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from nba_pipeline.observability.render import print_grid, print_status
+    from nba_pipeline.observability.status import date_status, grid
+    from nba_pipeline.partitions import et_date, require_partition
+    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+    from nba_pipeline.runner import ensure_instance
+
+    if args.days is not None and not 1 <= args.days <= 3650:
+        raise ConfigError(f"--days {args.days}: between 1 and 3650")
+    day = _date(args.date) if args.date else None
+    if day:
+        require_partition(day)
+    settings = _settings(args)
+    now, warehouse = _now(settings), DuckDBWarehouse(settings.warehouse_path)
+    with ensure_instance(settings) as instance:
+        report = (
+            date_status(instance, warehouse, day, now)
+            if day
+            else grid(instance, warehouse, et_date(now), args.days)
+        )
+    if args.json:
+        print(json.dumps(report))
+    else:
+        (print_status if day else print_grid)(report)
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    from nba_pipeline.observability.retention import purge, retention_days
+    from nba_pipeline.orchestration.store import make_store
+    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+
+    days = retention_days(args.days)
+    settings = _settings(args)
+    deleted = purge(
+        DuckDBWarehouse(settings.warehouse_path), make_store(settings.state_dir), _now(settings), days
+    )
+    if args.json:
+        print(json.dumps({"days": days, "deleted": deleted}))
+    else:
+        for name, n in deleted.items():
+            print(f"{name}: {n} deleted")
     return 0
 
 

@@ -10,6 +10,8 @@ from nba_pipeline.automation.schedules import SCHEDULES
 from nba_pipeline.automation.sensors import SENSORS
 from nba_pipeline.environment import Settings, load_settings
 from nba_pipeline.freshness import with_freshness
+from nba_pipeline.observability.assets import STATUS_ASSETS
+from nba_pipeline.observability.retention import retention_job, retention_schedule
 from nba_pipeline.phases.analytics.assets import ANALYTICS_ASSETS
 from nba_pipeline.phases.export.assets import EXPORT_ASSETS
 from nba_pipeline.phases.precompute.assets import PRECOMPUTE_ASSETS
@@ -31,10 +33,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *PRECOMPUTE_ASSETS,
             *PREDICTION_ASSETS,
             *EXPORT_ASSETS,
+            *STATUS_ASSETS,
         ],
-        jobs=[*JOBS, daily_health_summary_job],
+        jobs=[*JOBS, daily_health_summary_job, retention_job],
         sensors=SENSORS,
-        schedules=[*SCHEDULES, daily_health_summary_schedule],
+        schedules=[*SCHEDULES, daily_health_summary_schedule, retention_schedule],
         resources=build_resources(settings),
         executor=executor,
     ).map_asset_specs(func=with_freshness)

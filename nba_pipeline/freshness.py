@@ -47,6 +47,7 @@ DEADLINE_HOUR: dict[str, int] = {
     "nba_export/predictions": 2,
     "nba_export/status": 2,
     "nba_export/results": 0,  # results: 24 h
+    "nba_orchestration/pipeline_status": 2,  # with the export
 }
 WEEKLY = {"nba_predictions/points_model": "0 4 * * 1"}  # before Monday's predictions
 

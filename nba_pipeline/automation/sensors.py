@@ -34,7 +34,7 @@ from nba_pipeline.resources.source import SourceResource
 from nba_pipeline.resources.warehouse import WarehouseResource
 
 RUNNING = dg.DefaultSensorStatus.RUNNING
-CASCADE_INTERVAL_S = 10
+CASCADE_INTERVAL_S = 5
 MAX_DATES_PER_TICK = 8  # readiness checks are ~150 ms each; the rest wait for the next tick
 SETTLE_MARGIN = timedelta(minutes=5)  # re-scan a little behind the cursor; the ledger dedupes
 
@@ -68,11 +68,15 @@ def trigger_context(
 
 
 @dg.sensor(name="signal_intake_sensor", minimum_interval_seconds=10, default_status=RUNNING)
-def signal_intake_sensor(context, clock: ClockResource, coordination: CoordinationResource):
-    """Outside loaders' Phase 1/2 completion envelopes → runless materializations + completion records."""
+def signal_intake_sensor(
+    context, clock: ClockResource, warehouse: WarehouseResource, coordination: CoordinationResource
+):
+    """Outside loaders' Phase 1/2 completion envelopes → runless materializations, completion records
+    and orchestration events."""
 
     def body() -> dg.SensorResult:
-        report = take_in(coordination.bus(), coordination.store(), context.instance, clock.now())
+        bus, store = coordination.bus(), coordination.store()
+        report = take_in(bus, store, context.instance, clock.now(), warehouse=warehouse.get())
         for line in report.dead_lettered:
             context.log.warning(f"dead-lettered {line}")
         return dg.SensorResult(skip_reason=f"intake: {report.summary()}")
@@ -88,16 +92,14 @@ def run_settlement_sensor(
 
     def body() -> dg.SensorResult:
         since = datetime.fromisoformat(context.cursor) - SETTLE_MARGIN if context.cursor else None
-        store, bus, now = coordination.store(), coordination.bus(), clock.now()
-        settled, alerts, newest = [], [], since
+        store, bus, now, wh = coordination.store(), coordination.bus(), clock.now(), warehouse.get()
+        settled, newest = [], since
         for run_id in unsettled_runs(context.instance, store, since):
-            s = settle_run(context.instance, run_id, store, bus, now)
+            s = settle_run(context.instance, run_id, store, bus, now, wh)
             settled.append(f"{run_id[:8]} {s.status} ({len(s.envelopes)} envelopes)")
-            alerts += s.alerts
         record = context.instance.get_run_records(limit=1, order_by="update_timestamp")
         if record:
             newest = record[0].update_timestamp
-        send_alerts(warehouse.get(), alerts, now)
         return dg.SensorResult(
             skip_reason=f"settled {len(settled)} runs: {', '.join(settled) or 'none'}",
             cursor=newest.isoformat() if newest else context.cursor,
@@ -156,6 +158,7 @@ def cascade_sensor(phase: int) -> dg.SensorDefinition:
                 lines.append(outcome.line())
                 if outcome.status == "launched":
                     requests.append(outcome.run_request())
+                if outcome.status != "held":  # a taken claim may be released: look again next tick
                     cursor["held"].pop(iso, None)
                 else:
                     cursor["held"][iso] = {
@@ -220,7 +223,7 @@ def stalled_run_recovery_sensor(
         alerts = []
         for stalled in found:
             stop(context.instance, stalled)
-            alerts += settle_run(context.instance, stalled.run_id, store, bus, now).alerts
+            settle_run(context.instance, stalled.run_id, store, bus, now, warehouse.get())
             alerts.append(
                 Alert(
                     kind="run_stalled",
@@ -246,5 +249,27 @@ def stalled_run_recovery_sensor(
     return guarded("stalled_run_recovery_sensor", body)
 
 
+@dg.sensor(name="pipeline_monitor_sensor", minimum_interval_seconds=300, default_status=RUNNING)
+def pipeline_monitor_sensor(context, clock: ClockResource, warehouse: WarehouseResource):
+    """Every 5 minutes: stuck dates, predicted and actual SLO misses for yesterday and today."""
+
+    def body() -> dg.SensorResult:
+        from nba_pipeline.observability.monitor import monitor
+
+        now = clock.now()
+        today = et_date(now)
+        sent, cleared = monitor(context.instance, warehouse.get(), [today - timedelta(days=1), today], now)
+        lines = [a.summary for a in sent] + [f"cleared {k}" for k in cleared]
+        return dg.SensorResult(skip_reason="; ".join(lines) or "all quiet")
+
+    return guarded("pipeline_monitor_sensor", body)
+
+
 CASCADE_SENSORS = [cascade_sensor(n) for n in (3, 4, 5, 6)]
-SENSORS = [signal_intake_sensor, run_settlement_sensor, *CASCADE_SENSORS, stalled_run_recovery_sensor]
+SENSORS = [
+    signal_intake_sensor,
+    run_settlement_sensor,
+    *CASCADE_SENSORS,
+    stalled_run_recovery_sensor,
+    pipeline_monitor_sensor,
+]

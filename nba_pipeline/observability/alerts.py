@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -42,9 +44,23 @@ def fresh(alerts: list[Alert], raised: dict[str, str]) -> list[Alert]:
     return list(out.values())
 
 
+RESOLVED = "resolved"  # the severity of the row that says a condition cleared
+
+
+def open_conditions(rows: list[tuple[str, str]]) -> dict[str, str]:
+    """Dedupe key -> worst severity raised since it last cleared, from (key, severity) rows in time order."""
+    worst: dict[str, str] = {}
+    for key, severity in rows:
+        if severity == RESOLVED:
+            worst.pop(key, None)
+        elif SEVERITY_RANK.get(severity, 0) >= SEVERITY_RANK.get(worst.get(key, ""), -1):
+            worst[key] = severity
+    return worst
+
+
 class LocalAlertSink:
     """The default sink: the alerts table plus the log. No storms: a condition already raised (same
-    dedupe key, same or higher severity) within the dedupe window is dropped."""
+    dedupe key, same or higher severity) and not cleared since, within the dedupe window, is dropped."""
 
     def __init__(self, warehouse: Warehouse):
         self.warehouse = warehouse
@@ -52,22 +68,35 @@ class LocalAlertSink:
     def raised(self, since: datetime) -> dict[str, str]:
         self.warehouse.ensure(ALERTS)
         frame = self.warehouse.query(
-            f"SELECT dedupe_key, severity FROM {self.warehouse.ref(ALERTS)} WHERE raised_at >= $since",
+            f"SELECT dedupe_key, severity FROM {self.warehouse.ref(ALERTS)} WHERE raised_at >= $since"
+            " ORDER BY raised_at, loaded_at",
             {"since": utc_naive(since)},
         )
-        worst: dict[str, str] = {}
-        for key, severity in zip(frame.dedupe_key, frame.severity, strict=True):
-            if SEVERITY_RANK.get(severity, 0) >= SEVERITY_RANK.get(worst.get(key, ""), -1):
-                worst[key] = severity
-        return worst
+        return open_conditions(list(zip(frame.dedupe_key, frame.severity, strict=True)))
+
+    def resolve(self, dedupe_keys: list[str], now: datetime) -> list[str]:
+        """Conditions that cleared: the next time they happen they alert again. Returns those closed."""
+        open_now = self.raised(now - DEDUPE_WINDOW)
+        closing = [k for k in dict.fromkeys(dedupe_keys) if k in open_now]
+        if closing:
+            self._record([Alert(RESOLVED, RESOLVED, f"cleared: {k}", k) for k in closing], now)
+        return closing
+
+    def deliver(self, alerts: list[Alert]) -> None:
+        for a in alerts:
+            log.warning("[%s] %s", a.severity, a.summary)
 
     def send(self, alerts: list[Alert], now: datetime) -> list[Alert]:
         """Records and logs the alerts that are news; returns them."""
         if not alerts:
             return []
         alerts = fresh(alerts, self.raised(now - DEDUPE_WINDOW))
-        if not alerts:
-            return []
+        if alerts:
+            self._record(alerts, now)
+            self.deliver(alerts)
+        return alerts
+
+    def _record(self, alerts: list[Alert], now: datetime) -> None:
         rows = pd.DataFrame(
             [
                 {
@@ -87,6 +116,45 @@ class LocalAlertSink:
             ]
         )
         self.warehouse.upsert(ALERTS, rows)
+
+
+class SlackAlertSink(LocalAlertSink):
+    """Production: the same table (it holds the dedupe state), and each new alert posted to a Slack
+    incoming webhook. A post that fails is logged; the alert stays in the table."""
+
+    ICONS = {
+        "critical": ":rotating_light:",
+        "error": ":red_circle:",
+        "warning": ":warning:",
+        "info": ":information_source:",
+    }
+
+    def __init__(self, warehouse: Warehouse, webhook_url: str):
+        super().__init__(warehouse)
+        if not webhook_url.startswith("https://"):
+            raise ValueError("the Slack webhook URL must start with https://")
+        self.webhook_url = webhook_url
+
+    def deliver(self, alerts: list[Alert]) -> None:
+        super().deliver(alerts)
         for a in alerts:
-            log.warning("[%s] %s", a.severity, a.summary)
-        return alerts
+            text = f"{self.ICONS.get(a.severity, '')} *{a.severity}* {a.summary}" + (
+                f" <{a.link}|open>" if a.link else ""
+            )
+            request = urllib.request.Request(
+                self.webhook_url, json.dumps({"text": text}).encode(), {"Content-Type": "application/json"}
+            )
+            try:
+                urllib.request.urlopen(request, timeout=10).close()
+            except OSError as exc:
+                log.error("Slack post failed (%s); the alert is in the alerts table: %s", exc, a.summary)
+
+
+SLACK_WEBHOOK_ENV = "NBA_PIPELINE_SLACK_WEBHOOK"
+
+
+def make_sink(warehouse: Warehouse, slack_webhook: str | None = None) -> LocalAlertSink:
+    """The one way alerts leave the platform: Slack when a webhook is configured (read when an alert
+    is sent, not at import), the local table and log otherwise."""
+    webhook = slack_webhook or os.environ.get(SLACK_WEBHOOK_ENV, "").strip()
+    return SlackAlertSink(warehouse, webhook) if webhook else LocalAlertSink(warehouse)

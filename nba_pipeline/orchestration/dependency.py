@@ -18,7 +18,7 @@ import pandas as pd
 from nba_pipeline.checks import recorded_check_failures
 from nba_pipeline.coverage import Coverage, coverage_by_date
 from nba_pipeline.modes import Mode, table_active
-from nba_pipeline.observability.alerts import Alert, LocalAlertSink
+from nba_pipeline.observability.alerts import Alert, make_sink
 from nba_pipeline.observability.tables import DEPENDENCY_CHECK_LOG
 from nba_pipeline.partitions import utc_naive
 from nba_pipeline.phases.catalog import TABLES
@@ -186,7 +186,7 @@ def check(
         decisions[day] = decision
     if record:
         write_log(warehouse, decisions, now, correlation_id)
-        LocalAlertSink(warehouse).send([alert_for(d) for d in decisions.values() if d.alert], now)
+        make_sink(warehouse).send([alert_for(d) for d in decisions.values() if d.alert], now)
     return decisions
 
 

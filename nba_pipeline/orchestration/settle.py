@@ -13,11 +13,12 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
-from nba_pipeline.observability.alerts import Alert
+from nba_pipeline.observability.alerts import Alert, make_sink
 from nba_pipeline.orchestration.bus import SignalBus, subscription_for
 from nba_pipeline.orchestration.envelopes import Envelope
 from nba_pipeline.orchestration.store import Breaker, CoordinationStore, parse_claim_key
 from nba_pipeline.partitions import date_range
+from nba_pipeline.resources.warehouse import Warehouse
 from nba_pipeline.tags import CLAIM, CORRELATION_ID, MODE, PHASE, RANGE_END, RANGE_START
 
 FINISHED = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
@@ -71,8 +72,11 @@ def run_envelopes(instance: dg.DagsterInstance, record: dg.RunRecord, now: datet
     phase = int(tags[PHASE])
     started, ended = record.start_time, record.end_time
     duration = max(0.0, (ended or started or 0.0) - (started or 0.0))
-    done = _materialized(instance, run.run_id)
-    planned = {k.path[-1] for k in run.asset_selection or ()} | {p for p, _ in done}
+    from nba_pipeline.automation.jobs import phase_assets
+
+    processors = {*phase_assets(phase), "points_model"}  # not the status view: it reports, it is not data
+    done = {k: v for k, v in _materialized(instance, run.run_id).items() if k[0] in processors}
+    planned = ({k.path[-1] for k in run.asset_selection or ()} | {p for p, _ in done}) & processors
     common = dict(
         phase=phase,
         correlation_id=tags.get(CORRELATION_ID, run.run_id),
@@ -94,9 +98,15 @@ def run_envelopes(instance: dg.DagsterInstance, record: dg.RunRecord, now: datet
 
 
 def settle_run(
-    instance: dg.DagsterInstance, run_id: str, store: CoordinationStore, bus: SignalBus, now: datetime
+    instance: dg.DagsterInstance,
+    run_id: str,
+    store: CoordinationStore,
+    bus: SignalBus,
+    now: datetime,
+    warehouse: Warehouse | None = None,
 ) -> Settlement:
-    """Record, publish and close out one finished run of a phase, once."""
+    """Record, publish and close out one finished run of a phase, once. With a warehouse, also its
+    audit rows (events, the phase completion log) and its alerts (breaker, failed checks, slowness)."""
     record = instance.get_run_record_by_id(run_id)
     if record is None or PHASE not in record.dagster_run.tags or record.dagster_run.status not in FINISHED:
         return Settlement(run_id, "skipped")
@@ -114,6 +124,11 @@ def settle_run(
         bus.ensure(topic, subscription_for(topic))
         bus.publish_many(topic, items)
     alerts = _close_claim(run, store, now)
+    if warehouse is not None:
+        from nba_pipeline.orchestration.run_audit import audit_run
+
+        alerts += audit_run(instance, record, envelopes, warehouse, now, alerts)
+        alerts = make_sink(warehouse).send(alerts, now)
     store.mark_processed(ledger_key, now)
     return Settlement(run_id, run.status.value.lower(), envelopes, alerts)
 

@@ -1,0 +1,78 @@
+"""Retention: audit rows older than the window (default 365 days) and coordination records older than
+7 days are deleted — daily at 03:30 ET, or `nba-pipeline retention`."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+import dagster as dg
+
+from nba_pipeline.environment import ConfigError
+from nba_pipeline.observability.tables import AUDIT_TABLES
+from nba_pipeline.orchestration.store import CoordinationStore
+from nba_pipeline.partitions import et_date, utc_naive
+from nba_pipeline.resources.clock import ClockResource
+from nba_pipeline.resources.coordination import CoordinationResource
+from nba_pipeline.resources.warehouse import Warehouse, WarehouseResource
+
+DEFAULT_DAYS = 365
+STORE_DAYS = 7
+RETENTION_ENV = "NBA_PIPELINE_RETENTION_DAYS"
+
+
+def retention_days(value: str | int | None = None) -> int:
+    raw = value if value is not None else os.environ.get(RETENTION_ENV, DEFAULT_DAYS)
+    try:
+        days = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"retention days {raw!r} is not a whole number") from None
+    if days < 1:
+        raise ConfigError(f"retention days must be at least 1, got {days}")
+    return days
+
+
+def purge(
+    warehouse: Warehouse, store: CoordinationStore, now: datetime, days: int = DEFAULT_DAYS
+) -> dict[str, int]:
+    """Rows deleted per audit table (by game date; undated alerts by time) and per store kind."""
+    cutoff = et_date(now) - timedelta(days=days)
+    deleted = {}
+    for table in AUDIT_TABLES:
+        warehouse.ensure(table)
+        where, params = f"{table.partition_column} < $cutoff", {"cutoff": cutoff}
+        if table.name == "alerts":  # alerts without a game date age by when they were raised
+            where += " OR (game_date IS NULL AND raised_at < $moment)"
+            params["moment"] = utc_naive(now - timedelta(days=days))
+        n = warehouse.query(f"SELECT count(*) AS n FROM {warehouse.ref(table)} WHERE {where}", params).n.iloc[
+            0
+        ]
+        if n:
+            warehouse.execute(f"DELETE FROM {warehouse.ref(table)} WHERE {where}", params)
+        deleted[table.qualified] = int(n)
+    for kind, n in store.purge_older_than(now - timedelta(days=STORE_DAYS)).items():
+        deleted[f"coordination.{kind}"] = n
+    return deleted
+
+
+@dg.op(name="retention")
+def retention_op(
+    context, clock: ClockResource, warehouse: WarehouseResource, coordination: CoordinationResource
+) -> dict:
+    deleted = purge(warehouse.get(), coordination.store(), clock.now(), retention_days())
+    context.log.info(f"retention deleted {deleted}")
+    return deleted
+
+
+@dg.job(name="retention_job", tags={"nba/kind": "retention"})
+def retention_job():
+    retention_op()
+
+
+retention_schedule = dg.ScheduleDefinition(
+    name="retention_schedule",
+    cron_schedule="30 3 * * *",
+    execution_timezone="America/New_York",
+    job=retention_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)

@@ -1,0 +1,218 @@
+"""Where every game date stands: the status view of one date and the expected-outputs grid.
+
+Processors done come from Dagster's own record of materializations (runless ones from outside
+loaders included), decisions and timings from the audit tables, what is running from the runs.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import dagster as dg
+
+from nba_pipeline.automation.jobs import phase_assets
+from nba_pipeline.observability.alerts import RESOLVED, open_conditions
+from nba_pipeline.observability.eta import eta, typical
+from nba_pipeline.observability.slo import deadline, evaluate
+from nba_pipeline.observability.tables import ALERTS, ORCHESTRATION_EVENTS, PHASE_COMPLETION_LOG
+from nba_pipeline.observability.timelines import load_timelines, recent_durations
+from nba_pipeline.phases.raw.tables import SCHEDULE
+from nba_pipeline.resources.warehouse import Warehouse, read_dates
+from nba_pipeline.tags import PHASE, RANGE_END, RANGE_START
+
+PHASES = range(1, 7)
+IN_FLIGHT = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
+
+
+def done_by_date(instance: dg.DagsterInstance, days: list[date]) -> dict[tuple[int, date], int]:
+    """(phase, date) -> processors materialized: one event-log query per asset for all the dates."""
+    wanted = {d.isoformat() for d in days}
+    out: dict[tuple[int, date], int] = {}
+    for phase in PHASES:
+        for key in phase_assets(phase).values():
+            for iso in instance.get_latest_storage_id_by_partition(
+                key, dg.DagsterEventType.ASSET_MATERIALIZATION, wanted
+            ):
+                out[(phase, date.fromisoformat(iso))] = out.get((phase, date.fromisoformat(iso)), 0) + 1
+    return out
+
+
+def running_by_date(instance: dg.DagsterInstance) -> dict[tuple[int, date], datetime]:
+    out = {}
+    for record in instance.get_run_records(dg.RunsFilter(statuses=list(IN_FLIGHT))):
+        tags = record.dagster_run.tags
+        if PHASE not in tags:
+            continue
+        first = tags.get(RANGE_START) or tags.get("dagster/partition")
+        last = tags.get(RANGE_END) or first
+        try:
+            day, end = date.fromisoformat(first), date.fromisoformat(last)
+        except (TypeError, ValueError):
+            continue
+        started = datetime.fromtimestamp(record.start_time or record.create_timestamp.timestamp(), tz=UTC)
+        while day <= end:
+            out[(int(tags[PHASE]), day)] = started
+            day += timedelta(days=1)
+    return out
+
+
+def games_by_date(warehouse: Warehouse, start: date, end: date) -> dict[date, int]:
+    frame = read_dates(warehouse, SCHEDULE, start, end, ["game_date", "game_id"])
+    return frame.groupby("game_date").game_id.nunique().to_dict()
+
+
+def degraded_by_date(warehouse: Warehouse, start: date, end: date) -> set[tuple[int, date]]:
+    """(phase, date) whose latest run completed only partly or ran on a degraded decision."""
+    log = read_dates(
+        warehouse, PHASE_COMPLETION_LOG, start, end, ["game_date", "phase", "status", "completed_at"]
+    )
+    latest = log.sort_values("completed_at").drop_duplicates(["game_date", "phase"], keep="last")
+    events = read_dates(
+        warehouse, ORCHESTRATION_EVENTS, start, end, ["game_date", "phase", "event_type", "decision"]
+    )
+    launched = events[(events.event_type == "trigger") & (events.decision == "PROCEED_DEGRADED")]
+    partial = {(int(r.phase), r.game_date) for r in latest.itertuples() if r.status == "partial"}
+    return partial | {(int(r.phase), r.game_date) for r in launched.itertuples()}
+
+
+def state_of(phase: int, expected: int, done: int, running: bool, games: int | None, degraded: bool) -> str:
+    if running:
+        return "running"
+    if phase >= 3 and games == 0:
+        return "not_expected"  # the schedule is loaded and has no games
+    if done >= expected:
+        return "degraded" if degraded else "done"
+    return "degraded" if done else "missing"
+
+
+def _decisions(warehouse: Warehouse, day: date) -> dict[int, dict]:
+    """The last decision per phase for the date, with its reasons."""
+    events = read_dates(warehouse, ORCHESTRATION_EVENTS, day, day)
+    events = events[events.event_type.isin(["decision", "trigger"])].sort_values("event_time")
+    out = {}
+    for row in events.itertuples():
+        details = json.loads(row.details)
+        out[int(row.phase)] = {
+            "decision": row.decision,
+            "why": (details.get("reasons") or [details.get("reason")])[0],
+            "trigger": row.trigger_source,
+        }
+    return out
+
+
+def open_alerts(warehouse: Warehouse, day: date) -> list[dict]:
+    warehouse.ensure(ALERTS)
+    frame = warehouse.query(
+        f"SELECT raised_at, severity, kind, dedupe_key, summary, link FROM {warehouse.ref(ALERTS)}"
+        " WHERE game_date = $day ORDER BY raised_at, loaded_at",
+        {"day": day},
+    )
+    still = open_conditions(list(zip(frame.dedupe_key, frame.severity, strict=True)))
+    latest = frame[frame.severity != RESOLVED].drop_duplicates("dedupe_key", keep="last")
+    return [
+        {"severity": r.severity, "kind": r.kind, "summary": r.summary, "link": r.link}
+        for r in latest.itertuples()
+        if r.dedupe_key in still
+    ]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def date_status(instance: dg.DagsterInstance, warehouse: Warehouse, day: date, now: datetime) -> dict:
+    """The status view of one date (the `--json` shape of `nba-pipeline status --date`)."""
+    timeline = load_timelines(warehouse, day, day, now)[day]
+    done = done_by_date(instance, [day])
+    running = running_by_date(instance)
+    games = games_by_date(warehouse, day, day).get(day)
+    decisions = _decisions(warehouse, day)
+    phases = []
+    for phase in PHASES:
+        expected = len(phase_assets(phase))
+        n = done.get((phase, day), 0)
+        span = timeline.phases.get(phase)
+        decided = decisions.get(phase, {})
+        degraded = decided.get("decision") == "PROCEED_DEGRADED" or (
+            span is not None and span.status == "partial"
+        )
+        phases.append(
+            {
+                "phase": phase,
+                "expected": expected,
+                "done": min(n, expected),
+                "completeness": round(min(n, expected) / expected, 4),
+                "quality": span.quality if span else None,
+                "decision": decided.get("decision"),
+                "why": decided.get("why"),
+                "state": state_of(phase, expected, n, (phase, day) in running, games, degraded),
+                "started_at": _iso(span.started_at if span else None),
+                "completed_at": _iso(span.completed_at if span else None),
+            }
+        )
+    medians, gap = typical(*recent_durations(warehouse, now))
+    flight = {p: started for (p, d), started in running.items() if d == day}
+    expected_at = eta(timeline, now, medians, gap, flight) if timeline.first_phase2_at or flight else None
+    due = deadline(timeline)
+    return {
+        "date": day.isoformat(),
+        "mode": timeline.mode.value,
+        "phases": phases,
+        "eta": _iso(expected_at),
+        "deadline": _iso(due),
+        "eta_late": bool(expected_at and due and expected_at > due),
+        "slo": [r.to_json() for r in evaluate([timeline])],
+        "alerts": open_alerts(warehouse, day),
+    }
+
+
+def grid(instance: dg.DagsterInstance, warehouse: Warehouse, today: date, days: int) -> dict:
+    """Every date × phase for the `days` dates up to today: done / degraded / missing / not_expected /
+    running — a gap of weeks shows as a column of `missing` (DOMAIN §8 item 14)."""
+    dates = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    done = done_by_date(instance, dates)
+    running = running_by_date(instance)
+    games = games_by_date(warehouse, dates[0], dates[-1])
+    degraded = degraded_by_date(warehouse, dates[0], dates[-1])
+    rows = []
+    for day in dates:
+        loaded = (2, day) in done
+        states = [
+            {
+                "phase": phase,
+                "state": state_of(
+                    phase,
+                    len(phase_assets(phase)),
+                    done.get((phase, day), 0),
+                    (phase, day) in running,
+                    games.get(day, 0 if loaded else None),
+                    (phase, day) in degraded,
+                ),
+            }
+            for phase in PHASES
+        ]
+        rows.append({"date": day.isoformat(), "phases": states})
+    return {"grid": rows}
+
+
+def markdown(status: dict) -> str:
+    """The status as markdown, for the `pipeline_status` asset's metadata in the UI."""
+    lines = [
+        f"### {status['date']} · {status['mode']} · ETA {status['eta'] or '—'}",
+        "",
+        "| phase | done | state | decision | why |",
+        "|---|---|---|---|---|",
+    ]
+    for p in status["phases"]:
+        why = (p["why"] or "").replace("|", "/")
+        lines.append(
+            f"| {p['phase']} | {p['done']}/{p['expected']} | {p['state']} | {p['decision'] or ''} | {why} |"
+        )
+    lines += ["", "| SLO | target | value | ok |", "|---|---|---|---|"]
+    lines += [
+        f"| {s['name']} | {s['target']} | {s['value']} | {'✅' if s['ok'] else '❌'} |" for s in status["slo"]
+    ]
+    if status["alerts"]:
+        lines += ["", *(f"- **{a['severity']}** {a['summary']}" for a in status["alerts"])]
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""`nba-pipeline status`: one date's view and the expected-outputs grid, as JSON and in the terminal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nba_pipeline import cli
+from nba_pipeline_tests.conftest import DEMO_DATE, DEMO_NOW
+
+
+@pytest.fixture
+def status(season_copy, capsys, monkeypatch):
+    monkeypatch.setenv("NBA_PIPELINE_HOME", str(season_copy))
+    monkeypatch.setenv("NBA_PIPELINE_NOW", DEMO_NOW)
+
+    def _status(*argv: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = cli.main(["status", *argv])
+        return code, capsys.readouterr().out
+
+    return _status
+
+
+def test_a_dates_status_as_json(status):
+    code, out = status("--date", DEMO_DATE.isoformat(), "--json")
+    report = json.loads(out)
+    assert code == 0
+    assert set(report) >= {"date", "mode", "phases", "eta", "slo", "alerts"}
+    assert (report["date"], report["mode"]) == ("2024-01-15", "manual")  # the demo was a person's run
+    phases = {p["phase"]: p for p in report["phases"]}
+    assert [(p["done"], p["expected"], p["state"]) for p in phases.values()] == [
+        (4, 4, "done"),
+        (5, 5, "done"),
+        (5, 5, "done"),
+        (5, 5, "done"),
+        (3, 3, "done"),
+        (4, 4, "done"),
+    ]
+    assert phases[3]["decision"] is None or phases[3]["decision"] == "PROCEED"
+    assert phases[6]["completed_at"] is not None
+    assert {s["name"] for s in report["slo"]} >= {"same_day_end_to_end_minutes", "duplicate_triggers"}
+    slo = {s["name"]: s for s in report["slo"]}
+    assert slo["duplicate_triggers"] == {"name": "duplicate_triggers", "target": 0, "value": 0.0, "ok": True}
+
+
+def test_the_grid_shows_every_date_and_phase(status):
+    code, out = status("--days", "3", "--json")
+    rows = json.loads(out)["grid"]
+    assert code == 0 and [r["date"] for r in rows] == ["2024-01-14", "2024-01-15", "2024-01-16"]
+    assert [p["state"] for p in rows[1]["phases"]] == ["done"] * 6
+    assert [p["state"] for p in rows[2]["phases"]] == ["missing"] * 6  # nothing ran for the 16th yet
+    assert [p["state"] for p in rows[0]["phases"]][:4] == ["done"] * 4  # history through phase 4
+
+
+def test_the_terminal_view_and_bad_input(status):
+    code, out = status("--date", DEMO_DATE.isoformat())
+    assert code == 0 and "2024-01-15" in out and "duplicate_triggers" in out
+    code, out = status("--days", "2")
+    assert code == 0 and "expected outputs" in out
+    assert status("--date", "2024-02-30")[0] == 2
+    assert status("--days", "0")[0] == 2
