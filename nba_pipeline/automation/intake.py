@@ -19,7 +19,7 @@ from nba_pipeline.automation.jobs import phase_assets
 from nba_pipeline.observability.audit import Event, completion_event, write_events
 from nba_pipeline.orchestration.bus import Message, SignalBus, subscription_for
 from nba_pipeline.orchestration.envelopes import Envelope, InvalidEnvelope, parse_envelope, topic_of
-from nba_pipeline.orchestration.store import CoordinationStore
+from nba_pipeline.orchestration.store import Completion, CoordinationStore
 from nba_pipeline.partitions import FIRST_GAME_DATE
 from nba_pipeline.resources.warehouse import Warehouse
 
@@ -65,62 +65,85 @@ def _accept(envelope: Envelope, phase: int) -> dg.AssetKey:
     return known[envelope.processor]
 
 
-def _record(
-    instance: dg.DagsterInstance, store: CoordinationStore, envelope: Envelope, key: dg.AssetKey
-) -> None:
-    if envelope.status != "failed":
-        instance.report_runless_asset_event(
-            dg.AssetMaterialization(
-                asset_key=key,
-                partition=envelope.game_date.isoformat(),
-                description=f"loaded outside Dagster ({envelope.execution_id})",
-                metadata={
-                    "dagster/row_count": envelope.rows,
-                    "status": envelope.status,
-                    "source": "external",
-                    "correlation_id": envelope.correlation_id,
-                    "execution_id": envelope.execution_id,
-                    "mode": envelope.mode,
-                },
-            )
+def _materialize(instance: dg.DagsterInstance, envelope: Envelope, key: dg.AssetKey) -> None:
+    if envelope.status == "failed":
+        return
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key=key,
+            partition=envelope.game_date.isoformat(),
+            description=f"loaded outside Dagster ({envelope.execution_id})",
+            metadata={
+                "dagster/row_count": envelope.rows,
+                "status": envelope.status,
+                "source": "external",
+                "correlation_id": envelope.correlation_id,
+                "execution_id": envelope.execution_id,
+                "mode": envelope.mode,
+            },
         )
-    store.record_completion(envelope.completion())
-
-
-def _recorded_before(store: CoordinationStore, envelope: Envelope) -> bool:
-    return any(
-        c.processor == envelope.processor
-        and c.data_version == envelope.execution_id
-        and c.status == envelope.status
-        for c in store.completions(envelope.game_date, envelope.phase)
     )
 
 
-def _handle(
-    message: Message,
-    phase: int,
-    instance,
-    store: CoordinationStore,
-    now: datetime,
-    report: IntakeReport,
-    events: list[Event],
-) -> bool:
-    """True when the message is settled (ack it)."""
-    if store.is_processed(message.message_id):
-        report.duplicates += 1
-        return True
-    envelope = parse_envelope(message.data)  # InvalidEnvelope: dead-lettered by the caller
-    key = _accept(envelope, phase)
-    if _recorded_before(store, envelope):  # a loader's retry: a new message, the same completion
-        report.duplicates += 1
-    elif envelope.source == "dagster":
-        report.own += 1
-    else:
-        _record(instance, store, envelope, key)
-        events.append(completion_event(envelope, "external"))
-        report.recorded += 1
-    store.mark_processed(message.message_id, now)
-    return True
+def content_key(envelope: Envelope) -> str:
+    """The completion a message announces: a loader's retry re-publishes it under a new message id."""
+    e = envelope
+    return f"completion:{e.phase}|{e.game_date}|{e.processor}|{e.execution_id}|{e.status}"
+
+
+def _parsed(message: Message) -> Envelope | Exception:
+    try:
+        return parse_envelope(message.data)
+    except InvalidEnvelope as exc:
+        return exc
+
+
+@dataclass
+class _Batch:
+    """One pulled batch: the ledger read once for every message id and announced completion, the
+    records written once — a round trip each, not one per message."""
+
+    store: CoordinationStore
+    instance: dg.DagsterInstance
+    phase: int
+    report: IntakeReport
+    messages: list[Message]
+    completions: list[Completion] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)  # ledger keys to mark processed
+
+    def __post_init__(self) -> None:
+        self.envelopes = {m.message_id: _parsed(m) for m in self.messages}
+        keys = [m.message_id for m in self.messages]
+        keys += [content_key(e) for e in self.envelopes.values() if isinstance(e, Envelope)]
+        self.seen = self.store.processed_among(keys)
+
+    def handle(self, message: Message) -> None:
+        if message.message_id in self.seen:
+            self.report.duplicates += 1
+            return
+        envelope = self.envelopes[message.message_id]
+        if isinstance(envelope, Exception):
+            raise envelope  # dead-lettered by the caller
+        key = _accept(envelope, self.phase)
+        content = content_key(envelope)
+        if content in self.seen:  # a loader's retry: a new message, the same completion
+            self.report.duplicates += 1
+        elif envelope.source == "dagster":
+            self.report.own += 1
+        else:
+            _materialize(self.instance, envelope, key)
+            self.completions.append(envelope.completion())
+            self.events.append(completion_event(envelope, "external"))
+            self.report.recorded += 1
+        self.seen |= {message.message_id, content}
+        self.settled += [message.message_id, content]
+
+    def persist(self, now: datetime, warehouse: Warehouse | None) -> None:
+        self.store.record_completions(self.completions)
+        self.store.mark_processed_many(self.settled, now)
+        if warehouse is not None:
+            write_events(warehouse, self.events, now)
 
 
 def take_in(
@@ -143,10 +166,11 @@ def take_in(
             batch = bus.pull(subscription, min(BATCH, max_messages - report.handled), timeout_s=0.5)
             if not batch:
                 break
-            acks, nacks, events = [], [], []
+            acks, nacks = [], []
+            work = _Batch(store, instance, phase, report, batch)
             for message in batch:
                 try:
-                    _handle(message, phase, instance, store, now, report, events)
+                    work.handle(message)
                     acks.append(message.ack_id)
                 except (InvalidEnvelope, Rejected) as exc:
                     bus.dead_letter(subscription, message, str(exc))
@@ -154,8 +178,7 @@ def take_in(
                 except Exception as exc:  # noqa: BLE001 - one bad message never takes the sensor down
                     nacks.append(message.ack_id)
                     report.retry.append(f"{message.message_id}: {type(exc).__name__}: {exc}")
-            if warehouse is not None:
-                write_events(warehouse, events, now)
+            work.persist(now, warehouse)  # recorded before anything is acked
             if acks:
                 bus.ack(subscription, acks)
             if nacks:

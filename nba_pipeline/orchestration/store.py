@@ -155,6 +155,9 @@ def breaker_transition(
 
 class CoordinationStore(Protocol):
     def record_completion(self, c: Completion) -> None: ...
+    def record_completions(self, completions: list[Completion]) -> None: ...
+    def processed_among(self, message_ids: list[str]) -> set[str]: ...
+    def mark_processed_many(self, message_ids: list[str], now: datetime) -> None: ...
     def completions(self, game_date: date, phase: int) -> list[Completion]: ...
     def claim(
         self,
@@ -300,8 +303,29 @@ class SqliteStore:
         con.execute(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
 
     def record_completion(self, c: Completion) -> None:
+        self.record_completions([c])
+
+    def record_completions(self, completions: list[Completion]) -> None:
+        with self._transaction() as con:  # one transaction for a batch
+            for c in completions:
+                self._put(con, "completions", _as_fields(c, _text_ts))
+
+    def processed_among(self, message_ids: list[str]) -> set[str]:
+        if not message_ids:
+            return set()
+        marks = ",".join("?" * len(message_ids))
+        with self._reading() as con:
+            rows = con.execute(
+                f"SELECT message_id FROM processed_messages WHERE message_id IN ({marks})", message_ids
+            )
+            return {r[0] for r in rows}
+
+    def mark_processed_many(self, message_ids: list[str], now: datetime) -> None:
         with self._transaction() as con:
-            self._put(con, "completions", _as_fields(c, _text_ts))
+            con.executemany(
+                "INSERT OR IGNORE INTO processed_messages VALUES (?, ?)",
+                [(m, _text_ts(now)) for m in message_ids],
+            )
 
     def completions(self, game_date: date, phase: int) -> list[Completion]:
         with self._reading() as con:
@@ -524,8 +548,39 @@ class FirestoreStore:
         return query.where(filter=FieldFilter(name, op, value))
 
     def record_completion(self, c: Completion) -> None:
-        doc_id = _doc_id(c.game_date.isoformat(), c.phase, c.processor)
-        self._collection("completions").document(doc_id).set(_as_fields(c, _keep))
+        self.record_completions([c])
+
+    def _batched(self, writes: list[tuple[Any, dict]]) -> None:
+        """Set documents in write batches (Firestore takes at most 500 writes per batch)."""
+        for start in range(0, len(writes), 500):
+            batch = self.client.batch()
+            for ref, fields_ in writes[start : start + 500]:
+                batch.set(ref, fields_)
+            batch.commit()
+
+    def record_completions(self, completions: list[Completion]) -> None:
+        docs = self._collection("completions")
+        self._batched(
+            [
+                (docs.document(_doc_id(c.game_date.isoformat(), c.phase, c.processor)), _as_fields(c, _keep))
+                for c in completions
+            ]
+        )
+
+    def _ledger_ref(self, message_id: str) -> Any:
+        return self._collection("processed_messages").document(_doc_id("msg", message_id))
+
+    def processed_among(self, message_ids: list[str]) -> set[str]:
+        if not message_ids:
+            return set()
+        snaps = self.client.get_all([self._ledger_ref(m) for m in message_ids])
+        return {s.to_dict()["message_id"] for s in snaps if s.exists}
+
+    def mark_processed_many(self, message_ids: list[str], now: datetime) -> None:
+        # One consumer marks a batch it has recorded: a plain set, not the create-if-absent race guard.
+        self._batched(
+            [(self._ledger_ref(m), {"message_id": m, "processed_at": _keep(now)}) for m in message_ids]
+        )
 
     def completions(self, game_date: date, phase: int) -> list[Completion]:
         # Equality filters only: Firestore merges single-field indexes, no composite index needed.
@@ -615,7 +670,7 @@ class FirestoreStore:
     def mark_processed(self, message_id: str, now: datetime) -> bool:
         from google.api_core.exceptions import AlreadyExists
 
-        ref = self._collection("processed_messages").document(_doc_id("msg", message_id))
+        ref = self._ledger_ref(message_id)
         try:  # create() fails if the document exists: an atomic insert-if-absent without a lock
             ref.create({"message_id": message_id, "processed_at": _keep(now)})
             return True
@@ -623,7 +678,7 @@ class FirestoreStore:
             return False
 
     def is_processed(self, message_id: str) -> bool:
-        return self._collection("processed_messages").document(_doc_id("msg", message_id)).get().exists
+        return self._ledger_ref(message_id).get().exists
 
     def wait_started(self, phase, game_date, mode, now) -> datetime:
         from google.api_core.exceptions import AlreadyExists
