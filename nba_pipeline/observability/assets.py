@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 import pandas as pd
 
-from nba_pipeline.observability.chart import pipeline_chart
 from nba_pipeline.observability.slo import PhaseSpan, Timeline, evaluate
 from nba_pipeline.observability.status import date_status, markdown
 from nba_pipeline.observability.tables import SLO_REPORT
@@ -87,6 +86,8 @@ def pipeline_status(
     last = days[-1]
     status = date_status(context.instance, wh, last, now)
     window = [timelines[d] for d in sorted(timelines) if d > last - timedelta(days=CHART_DAYS) and d <= last]
+    from nba_pipeline.observability.chart import pipeline_chart  # matplotlib: only when drawing
+
     png = pipeline_chart(window)
     store = exports.get()
     store.write(chart_path(last), png)
