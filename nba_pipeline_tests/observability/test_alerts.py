@@ -8,6 +8,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import dagster as dg
 import pytest
 
 from nba_pipeline.environment import ConfigError
@@ -18,9 +19,11 @@ from nba_pipeline.observability.monitor import watch
 from nba_pipeline.observability.retention import purge, retention_days
 from nba_pipeline.observability.slo import PhaseSpan, Timeline
 from nba_pipeline.observability.tables import ALERTS, ORCHESTRATION_EVENTS
-from nba_pipeline.orchestration.run_audit import slow_phase_alert
-from nba_pipeline.orchestration.store import Completion, SqliteStore
+from nba_pipeline.orchestration.run_audit import check_failure_alerts, slow_phase_alert
+from nba_pipeline.orchestration.settle import _close_claim
+from nba_pipeline.orchestration.store import BREAKER_FAILURE_THRESHOLD, Completion, SqliteStore, claim_key
 from nba_pipeline.resources.warehouse import DuckDBWarehouse
+from nba_pipeline.tags import CLAIM
 
 DAY = date(2024, 1, 16)
 P2_DONE = datetime(2024, 1, 16, 15, 0, tzinfo=UTC)  # 10:00 ET on the date itself: same-day
@@ -184,3 +187,47 @@ def test_retention_drops_old_audit_rows_and_old_coordination_records(warehouse, 
     assert retention_days("30") == 30
     with pytest.raises(ConfigError, match="retention days 'a year' is not a whole number"):
         retention_days("a year")
+
+
+DAILY = dg.DailyPartitionsDefinition("2024-01-01")
+
+
+def test_a_failed_check_in_a_run_alerts_with_its_severity():
+    @dg.asset(
+        partitions_def=DAILY,
+        check_specs=[
+            dg.AssetCheckSpec("complete", asset="scores", partitions_def=DAILY),
+            dg.AssetCheckSpec("valid", asset="scores", blocking=True, partitions_def=DAILY),
+        ],
+    )
+    def scores():
+        yield dg.MaterializeResult()
+        yield dg.AssetCheckResult(check_name="complete", passed=False, severity=dg.AssetCheckSeverity.WARN)
+        yield dg.AssetCheckResult(check_name="valid", passed=False, metadata={"bad_rows": 3})
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([scores], instance=instance, partition_key="2024-01-16", raise_on_error=False)
+        alerts = check_failure_alerts(instance, result.run_id)
+    assert [(a.severity, a.summary, a.game_date) for a in alerts] == [
+        ("warning", "Check complete failed on scores for 2024-01-16", DAY),
+        ("error", "Check valid failed on scores for 2024-01-16 (blocking)", DAY),
+    ]
+    assert alerts[1].details["metadata"] == {"bad_rows": "3"}
+
+
+def test_the_fifth_failed_run_opens_the_breaker_and_alerts_once(tmp_path):
+    store = SqliteStore(tmp_path / "coordination.sqlite")
+    now = P2_DONE
+    opened = []
+    for n in range(BREAKER_FAILURE_THRESHOLD):
+        store.claim(3, DAY, "v1", "phase3_analytics_sensor", "overnight", "cascade", "c", now)
+        run = dg.DagsterRun(
+            job_name="phase3_analytics_job",
+            run_id=f"run-{n}",
+            status=dg.DagsterRunStatus.FAILURE,
+            tags={CLAIM: claim_key(3, DAY, "v1")},
+        )
+        opened += _close_claim(run, store, now + timedelta(minutes=n))
+    assert [a.kind for a in opened] == ["breaker_open"]
+    assert opened[0].summary.startswith("Phase 3 for 2024-01-16: circuit breaker open after 5 failed runs")
+    assert store.get_claim(3, DAY, "v1").state == "released"  # released each time, so a retry could fire

@@ -1,6 +1,6 @@
-"""Issue 6, done-when: a simulated stretch of days with injected faults — box scores late one night, a
-stuck run — run through the cascade produces audit rows that explain every trigger, each alert once,
-an SLO report that flags the bad day, and a status grid and view that show it."""
+"""Issue 6, done-when: simulated nights with injected faults — box scores late one night, a stuck run,
+a source outage — run through the cascade produce audit rows that explain every trigger, each alert
+once, an SLO report that flags the bad day, and a status grid and view that show it."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from nba_pipeline.runner import ensure_instance
 from nba_pipeline_tests.orchestration.cascade import envelopes_for, load_outside, publish
 from nba_pipeline_tests.orchestration.driver import Driver
 
-D1, D2, D3 = date(2024, 1, 16), date(2024, 1, 17), date(2024, 1, 18)
-SCENARIO = "late_boxscores@2024-01-17"  # a third of D2's games have no box score until mid-morning
+D1, D2, D3, D4 = date(2024, 1, 16), date(2024, 1, 17), date(2024, 1, 18), date(2024, 1, 19)
+# D2: a third of the games have no box score until mid-morning; D4: the injury-report feed is down.
+SCENARIO = "late_boxscores@2024-01-17,source_off@2024-01-19"
 
 
 def test_a_week_with_faults_is_explained_alerted_once_and_flagged(season_copy):
@@ -81,23 +82,35 @@ def test_a_week_with_faults_is_explained_alerted_once_and_flagged(season_copy):
     driver.now = night + timedelta(minutes=40)
     driver.tick("stalled_run_recovery_sensor")
     tick(night + timedelta(minutes=41))
+    # D4: the injury feed is out; overnight waits for it, until the on-call engineer switches it off.
+    outage = et_datetime(D4 + timedelta(days=1), 6)
+    load(D4, outage, "load-d4")
+    tick(outage + timedelta(minutes=1))
+    held = date_status(instance, warehouse, D4, outage + timedelta(minutes=1))
+    driver.settings = driver.settings.with_overrides(disabled_feeds=frozenset({"injury_report"}))
+    tick(outage + timedelta(minutes=61))
 
     # Every date exported, each phase run once per claim (the hung one and its retry are two attempts).
-    exported = {d: (settings_at(night).export_dir / f"predictions/{d}.json").exists() for d in (D1, D2, D3)}
-    assert exported == {D1: True, D2: True, D3: True}
+    days = (D1, D2, D3, D4)
+    exported = {d: (settings_at(night).export_dir / f"predictions/{d}.json").exists() for d in days}
+    assert exported == dict.fromkeys(days, True)
     launched = [(r.tags["nba/phase"], r.partition_key, r.run_key[-2:]) for r in driver.launched]
     assert sorted(launched) == sorted(
-        [(p, d.isoformat(), "a1") for d in (D1, D2, D3) for p in "3456"] + [("4", D3.isoformat(), "a2")]
+        [(p, d.isoformat(), "a1") for d in days for p in "3456"] + [("4", D3.isoformat(), "a2")]
     )
 
     # The audit explains every trigger: path, decision and the numbers behind it.
     events = table("SELECT * FROM nba_orchestration.orchestration_events ORDER BY event_time")
     triggers = events[events.event_type == "trigger"]
-    assert len(triggers) == len(driver.launched) == 13
+    assert len(triggers) == len(driver.launched) == 17
     assert set(triggers.trigger_source) == {"cascade"} and set(triggers.decision) == {"PROCEED"}
     assert all(json.loads(d)["completeness"] == 1.0 for d in triggers.details)
     d2_phase3 = events[(events.game_date == D2) & (events.phase == 3) & (events.event_type == "decision")]
     assert list(d2_phase3.decision.unique()) == ["WAIT", "FAIL"]
+    d4_phase3 = events[
+        (events.game_date == D4) & (events.phase == 3) & events.event_type.isin(["decision", "trigger"])
+    ]
+    assert list(d4_phase3.decision) == ["WAIT", "PROCEED"]  # waiting on the feed, then without it
     log = table("SELECT * FROM nba_orchestration.phase_completion_log")
     assert set(log[log.game_date.isin([D1, D2, D3]) & (log.phase == 3)].downstream_trigger) == {"cascade"}
 
@@ -122,7 +135,7 @@ def test_a_week_with_faults_is_explained_alerted_once_and_flagged(season_copy):
         " WHERE slo = 'overnight_end_to_end_minutes' AND window_days = 1 ORDER BY game_date"
     )
     verdicts = {d: ok for d, ok in zip(report.game_date, report.ok, strict=True)}
-    assert verdicts[D1] and not verdicts[D2] and verdicts[D3]
+    assert verdicts[D1] and not verdicts[D2] and verdicts[D3] and verdicts[D4]
     assert report[report.game_date == D2].value.iloc[0] == 421.0  # 06:00 → 13:01 ET
     chart = settings_at(night).export_dir / f"charts/pipeline_{D3}.png"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -139,4 +152,7 @@ def test_a_week_with_faults_is_explained_alerted_once_and_flagged(season_copy):
     assert [p["state"] for p in before_reload["grid"][0]["phases"]] == ["done"] * 6
     phase3 = waiting["phases"][2]
     assert phase3["decision"] == "FAIL" and "overnight needs 100% complete" in phase3["why"]
+    outage_phase3 = held["phases"][2]
+    assert (outage_phase3["state"], outage_phase3["decision"]) == ("missing", "WAIT")
+    assert "nbac_injury_report" in outage_phase3["why"]
     instance.dispose()
