@@ -287,29 +287,35 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from nba_pipeline.modes import date_mode, parse_mode
+def _gated_date(args: argparse.Namespace, why: str) -> date:
+    """The --date of a command about a gated phase (3-6), both checked before anything is read."""
     from nba_pipeline.partitions import require_partition
 
     day = _date(args.date)
     require_partition(day)
     if args.phase not in (3, 4, 5, 6):
-        raise ConfigError(f"--phase {args.phase}: readiness is checked for phases 3-6")
+        raise ConfigError(f"--phase {args.phase}: {why}")
+    return day
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from nba_pipeline.modes import date_mode, parse_mode
+
+    day = _gated_date(args, "readiness is checked for phases 3-6")
     mode = parse_mode(args.mode) if args.mode else None
     settings = _settings(args)
     from nba_pipeline.orchestration.dependency import check
-    from nba_pipeline.orchestration.store import make_store
-    from nba_pipeline.resources.clock import ClockResource
+    from nba_pipeline.resources import coordination_for
     from nba_pipeline.resources.warehouse import DuckDBWarehouse
     from nba_pipeline.runner import active_feeds, ensure_instance
     from nba_pipeline.tags import new_correlation_id
 
-    now = ClockResource(fixed_now=settings.now.isoformat() if settings.now else None).now()
+    now = _now(settings)
     mode = mode or date_mode(day, now)
     with ensure_instance(settings) as instance:
         decision = check(
             DuckDBWarehouse(settings.warehouse_path),
-            make_store(settings.state_dir),
+            coordination_for(settings).store(),
             args.phase,
             [day],
             mode,
@@ -327,13 +333,9 @@ def cmd_trigger(args: argparse.Namespace) -> int:
 
     from nba_pipeline.automation.manual import trigger
     from nba_pipeline.modes import Mode, parse_mode
-    from nba_pipeline.partitions import require_partition
     from nba_pipeline.runner import ensure_instance
 
-    day = _date(args.date)
-    require_partition(day)
-    if args.phase not in (3, 4, 5, 6):
-        raise ConfigError(f"--phase {args.phase}: phases 3-6 are triggered (1-2 load with `run`)")
+    day = _gated_date(args, "phases 3-6 are triggered (1-2 load with `run`)")
     mode = parse_mode(args.mode) if args.mode else Mode.MANUAL
     settings = _settings(args)
     with ensure_instance(settings) as instance:
@@ -375,9 +377,9 @@ def cmd_heal(args: argparse.Namespace) -> int:
 
 
 def _now(settings: Settings) -> datetime:
-    from nba_pipeline.resources.clock import ClockResource
+    from nba_pipeline.resources import clock_for
 
-    return ClockResource(fixed_now=settings.now.isoformat() if settings.now else None).now()
+    return clock_for(settings).now()
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -409,14 +411,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_retention(args: argparse.Namespace) -> int:
     from nba_pipeline.observability.retention import purge, retention_days
-    from nba_pipeline.orchestration.store import make_store
+    from nba_pipeline.resources import coordination_for
     from nba_pipeline.resources.warehouse import DuckDBWarehouse
 
     days = retention_days(args.days)
     settings = _settings(args)
-    deleted = purge(
-        DuckDBWarehouse(settings.warehouse_path), make_store(settings.state_dir), _now(settings), days
-    )
+    store = coordination_for(settings).store()
+    deleted = purge(DuckDBWarehouse(settings.warehouse_path), store, _now(settings), days)
     if args.json:
         print(json.dumps({"days": days, "deleted": deleted}))
     else:

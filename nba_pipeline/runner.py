@@ -274,7 +274,7 @@ def run_phases(
     defs = build_definitions(settings)
     own_instance = instance is None
     instance = instance or ensure_instance(settings)
-    coordination = coordination_for(settings, instance, mode, trigger, correlation_id)
+    coordination = cli_coordination(settings, instance, mode, trigger, correlation_id)
     outcomes = []
     try:
         for phase in PHASES:
@@ -302,26 +302,24 @@ def run_phases(
     return outcomes
 
 
-def coordination_for(
+def cli_coordination(
     settings: Settings, instance: dg.DagsterInstance, mode: str, trigger: str, correlation_id: str
 ) -> Coordination:
     from nba_pipeline.automation.triggering import TriggerContext
-    from nba_pipeline.orchestration.bus import make_bus
-    from nba_pipeline.orchestration.store import make_store
-    from nba_pipeline.resources.clock import ClockResource
+    from nba_pipeline.resources import clock_for, coordination_for
     from nba_pipeline.resources.warehouse import DuckDBWarehouse
 
-    project = settings.gcp.project if settings.gcp else None
+    coordination = coordination_for(settings)
     context = TriggerContext(
         instance=instance,
         warehouse=DuckDBWarehouse(settings.warehouse_path),
-        store=make_store(settings.state_dir, project),
+        store=coordination.store(),
         feeds=active_feeds(settings),
-        now=ClockResource(fixed_now=settings.now.isoformat() if settings.now else None).now(),
+        now=clock_for(settings).now(),
         claimant=f"cli:{trigger}",
         extra_tags={"source": settings.source, "scenario": settings.scenario},
     )
-    return Coordination(context, make_bus(settings.state_dir, project), mode, trigger, correlation_id)
+    return Coordination(context, coordination.bus(), mode, trigger, correlation_id)
 
 
 def readiness_gate(
@@ -329,17 +327,16 @@ def readiness_gate(
 ) -> Gate:
     from nba_pipeline.modes import Mode
     from nba_pipeline.orchestration.dependency import check
-    from nba_pipeline.orchestration.store import make_store
-    from nba_pipeline.resources.clock import ClockResource
+    from nba_pipeline.resources import clock_for, coordination_for
     from nba_pipeline.resources.warehouse import DuckDBWarehouse
 
-    clock = ClockResource(fixed_now=settings.now.isoformat() if settings.now else None)
+    clock, store = clock_for(settings), coordination_for(settings).store()
     feeds = active_feeds(settings)
 
     def gate(days: list[date]) -> dict:
         return check(
             DuckDBWarehouse(settings.warehouse_path),
-            make_store(settings.state_dir),
+            store,
             phase,
             days,
             Mode(mode),
@@ -396,14 +393,6 @@ def export_paths(settings: Settings, day: date) -> dict[str, str]:
 
 def active_feeds(settings: Settings) -> frozenset[str]:
     """Feeds the configured source provides and that are not switched off (what may be expected)."""
-    from nba_pipeline.resources.source import SourceResource
+    from nba_pipeline.resources import source_for
 
-    source = SourceResource(
-        name=settings.source,
-        seed=settings.seed,
-        scenario=settings.scenario,
-        replay_csv=str(settings.replay_csv or ""),
-        state_dir=str(settings.state_dir),
-        disabled_feeds=sorted(settings.disabled_feeds),
-    )
-    return source.active_feeds()
+    return source_for(settings).active_feeds()

@@ -12,10 +12,10 @@ from nba_pipeline.automation.triggering import Outcome, TriggerContext, request_
 from nba_pipeline.definitions import build_definitions
 from nba_pipeline.environment import Settings
 from nba_pipeline.modes import Mode
-from nba_pipeline.orchestration.bus import make_bus
 from nba_pipeline.orchestration.settle import settle_run
 from nba_pipeline.partitions import et_date
-from nba_pipeline.runner import QUIET, coordination_for, step_errors
+from nba_pipeline.resources import coordination_for
+from nba_pipeline.runner import QUIET, cli_coordination, step_errors
 
 
 def launch(settings: Settings, ctx: TriggerContext, outcome: Outcome) -> dict:
@@ -29,8 +29,7 @@ def launch(settings: Settings, ctx: TriggerContext, outcome: Outcome) -> dict:
         tags=outcome.tags,
         raise_on_error=False,
     )
-    project = settings.gcp.project if settings.gcp else None
-    bus = make_bus(settings.state_dir, project)
+    bus = coordination_for(settings).bus()
     settle_run(ctx.instance, result.run_id, ctx.store, bus, ctx.now, ctx.warehouse)
     return {"run_id": result.run_id, "success": result.success, "errors": step_errors(result)}
 
@@ -38,7 +37,7 @@ def launch(settings: Settings, ctx: TriggerContext, outcome: Outcome) -> dict:
 def _context(settings: Settings, instance: dg.DagsterInstance, claimant: str) -> TriggerContext:
     from dataclasses import replace
 
-    return replace(coordination_for(settings, instance, "manual", "manual", "").trigger, claimant=claimant)
+    return replace(cli_coordination(settings, instance, "manual", "manual", "").trigger, claimant=claimant)
 
 
 def trigger(

@@ -14,7 +14,7 @@ from typing import Any
 
 import dagster as dg
 
-from nba_pipeline.automation.jobs import TOMORROW_ASSETS, daily_selection, phase_assets
+from nba_pipeline.automation.jobs import TOMORROW_ASSETS, daily_selection
 from nba_pipeline.automation.sensors import trigger_context
 from nba_pipeline.automation.triggering import Outcome, TriggerContext, request_phase, send_alerts
 from nba_pipeline.modes import Mode, date_mode
@@ -158,18 +158,13 @@ def fallback_schedule(fallback: Fallback) -> dg.ScheduleDefinition:
 def heal(ctx: TriggerContext, days: list[date]) -> tuple[list[Outcome], list[Alert]]:
     """What should exist by now and does not: a phase whose upstream data exists for the date and
     whose own output does not. Re-triggers exactly those, and says so in one alert."""
+    from nba_pipeline.observability.status import done_by_date
+
+    done = done_by_date(ctx.instance, days)
     outcomes = []
     for day in days:
         for phase in SELF_HEAL.phases:
-            done = [
-                k
-                for k in phase_assets(phase).values()
-                if day.isoformat()
-                in ctx.instance.get_latest_storage_id_by_partition(
-                    k, dg.DagsterEventType.ASSET_MATERIALIZATION, {day.isoformat()}
-                )
-            ]
-            if done:
+            if done.get((phase, day)):
                 continue
             outcome = request_phase(ctx, phase, day, date_mode(day, ctx.now), "self_heal", train_model=False)
             if outcome.version is not None:  # upstream exists: this should have run

@@ -88,13 +88,17 @@ def load_timelines(warehouse: Warehouse, start: date, end: date, now: datetime) 
     return out
 
 
-def recent_durations(warehouse: Warehouse, now: datetime) -> tuple[dict[int, list[float]], list[float]]:
-    """The trailing week's phase durations (one per run) and cascade gaps (phase N end → N+1 start)."""
+def recent_durations(
+    warehouse: Warehouse, now: datetime, exclude_run: str | None = None
+) -> tuple[dict[int, list[float]], list[float]]:
+    """The trailing week's phase durations (one per run) and cascade gaps (phase N end → N+1 start);
+    `exclude_run`: leave out a run being judged against the others."""
     warehouse.ensure(PHASE_COMPLETION_LOG)
     log = warehouse.query(
         f"SELECT game_date, phase, run_id, started_at, completed_at, duration_seconds FROM {warehouse.ref(PHASE_COMPLETION_LOG)}"
-        " WHERE status != 'failed' AND duration_seconds IS NOT NULL AND loaded_at >= $since",
-        {"since": (now - HISTORY).astimezone(UTC).replace(tzinfo=None)},
+        " WHERE status != 'failed' AND duration_seconds IS NOT NULL AND loaded_at >= $since"
+        " AND run_id != $exclude",
+        {"since": (now - HISTORY).astimezone(UTC).replace(tzinfo=None), "exclude": exclude_run or ""},
     )
     durations: dict[int, list[float]] = {}
     for (phase, _), seconds in log.groupby(["phase", "run_id"]).duration_seconds.max().items():

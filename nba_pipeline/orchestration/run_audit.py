@@ -21,15 +21,13 @@ from nba_pipeline.observability.audit import (
     write_events,
     write_phase_runs,
 )
-from nba_pipeline.observability.tables import PHASE_COMPLETION_LOG
+from nba_pipeline.observability.timelines import recent_durations
 from nba_pipeline.orchestration.envelopes import Envelope
-from nba_pipeline.partitions import utc_naive
 from nba_pipeline.resources.warehouse import Warehouse
 from nba_pipeline.tags import MODE, PHASE, TRIGGER
 
 SLOW_WARNING, SLOW_CRITICAL = 2.0, 3.0
 SLOW_MIN_EXCESS_S = 60.0
-TRAILING = timedelta(days=7)
 MIN_SAMPLES = 3
 
 
@@ -131,17 +129,6 @@ def slow_phase_alert(phase: int, run_id: str, seconds: float, history: list[floa
     )
 
 
-def trailing_durations(warehouse: Warehouse, phase: int, now: datetime, exclude_run: str) -> list[float]:
-    warehouse.ensure(PHASE_COMPLETION_LOG)
-    frame = warehouse.query(
-        f"SELECT run_id, max(duration_seconds) AS seconds FROM {warehouse.ref(PHASE_COMPLETION_LOG)}"
-        " WHERE phase = $phase AND status != 'failed' AND loaded_at >= $since AND run_id != $run"
-        " AND duration_seconds IS NOT NULL GROUP BY run_id",
-        {"phase": phase, "since": utc_naive(now - TRAILING), "run": exclude_run},
-    )
-    return [float(s) for s in frame.seconds]
-
-
 def audit_run(
     instance: dg.DagsterInstance,
     record: dg.RunRecord,
@@ -176,7 +163,7 @@ def audit_run(
         )
     alerts = check_failure_alerts(instance, run.run_id)
     if record.start_time and record.end_time and run.status == dg.DagsterRunStatus.SUCCESS:
-        history = trailing_durations(warehouse, phase, now, run.run_id)
+        history = recent_durations(warehouse, now, exclude_run=run.run_id)[0].get(phase, [])
         slow = slow_phase_alert(phase, run.run_id, record.end_time - record.start_time, history)
         alerts += [slow] if slow else []
     return alerts

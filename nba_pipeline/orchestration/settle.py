@@ -171,8 +171,6 @@ def unsettled_runs(
         order_by="update_timestamp",
         ascending=True,
     )
-    return [
-        r.dagster_run.run_id
-        for r in records
-        if PHASE in r.dagster_run.tags and not store.is_processed(f"run:{r.dagster_run.run_id}")
-    ]
+    phase_runs = [r.dagster_run.run_id for r in records if PHASE in r.dagster_run.tags]
+    settled = store.processed_among([f"run:{run_id}" for run_id in phase_runs])  # one ledger read
+    return [run_id for run_id in phase_runs if f"run:{run_id}" not in settled]

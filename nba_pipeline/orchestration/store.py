@@ -311,14 +311,16 @@ class SqliteStore:
                 self._put(con, "completions", _as_fields(c, _text_ts))
 
     def processed_among(self, message_ids: list[str]) -> set[str]:
-        if not message_ids:
-            return set()
-        marks = ",".join("?" * len(message_ids))
+        found: set[str] = set()
         with self._reading() as con:
-            rows = con.execute(
-                f"SELECT message_id FROM processed_messages WHERE message_id IN ({marks})", message_ids
-            )
-            return {r[0] for r in rows}
+            for start in range(0, len(message_ids), 500):  # within SQLite's bound on query variables
+                chunk = message_ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = con.execute(
+                    f"SELECT message_id FROM processed_messages WHERE message_id IN ({marks})", chunk
+                )
+                found |= {r[0] for r in rows}
+        return found
 
     def mark_processed_many(self, message_ids: list[str], now: datetime) -> None:
         with self._transaction() as con:

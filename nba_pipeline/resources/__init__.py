@@ -13,10 +13,12 @@ from nba_pipeline.resources.source import SourceResource
 from nba_pipeline.resources.warehouse import WarehouseResource
 
 
-def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
-    clock = ClockResource(fixed_now=settings.now.isoformat() if settings.now else None)
-    platform = PlatformResource(halt=settings.halt)
-    source = SourceResource(
+def clock_for(settings: Settings) -> ClockResource:
+    return ClockResource(fixed_now=settings.now.isoformat() if settings.now else None)
+
+
+def source_for(settings: Settings) -> SourceResource:
+    return SourceResource(
         name=settings.source,
         seed=settings.seed,
         scenario=settings.scenario,
@@ -24,13 +26,25 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         state_dir=str(settings.state_dir),
         disabled_feeds=sorted(settings.disabled_feeds),
     )
+
+
+def coordination_for(settings: Settings) -> CoordinationResource:
+    """The store and bus of the environment (Firestore / Pub/Sub with a GCP project in prod)."""
+    return CoordinationResource(
+        state_dir=str(settings.state_dir), gcp_project=settings.gcp.project if settings.gcp else None
+    )
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    clock, source, coordination = clock_for(settings), source_for(settings), coordination_for(settings)
+    platform = PlatformResource(halt=settings.halt)
     if settings.env == "prod":
         gcp = settings.gcp
         return {
             "clock": clock,
             "platform": platform,
             "source": source,
-            "coordination": CoordinationResource(state_dir=str(settings.state_dir), gcp_project=gcp.project),
+            "coordination": coordination,
             "warehouse": WarehouseResource(kind="bigquery", project=gcp.project, location=gcp.location),
             "landing": BlobStoreResource(
                 gcs_bucket=gcp.landing_bucket, gcs_prefix="landing", gcs_project=gcp.project
@@ -46,7 +60,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "clock": clock,
         "platform": platform,
         "source": source,
-        "coordination": CoordinationResource(state_dir=str(settings.state_dir)),
+        "coordination": coordination,
         "warehouse": WarehouseResource(kind="duckdb", duckdb_path=str(settings.warehouse_path)),
         "landing": BlobStoreResource(local_root=str(settings.landing_dir)),
         "exports": BlobStoreResource(local_root=str(settings.export_dir)),
