@@ -1,0 +1,44 @@
+"""The `nba-pipeline` command: a small entry point, one module per command, printing in `render`.
+
+Exit status: 0 when every run finished (also when a check failed or a phase was held back, which the
+output reports), 1 on an unexpected error, 2 on bad input. A person's mistake gets one line, never a
+traceback (NBA_PIPELINE_DEBUG=1 adds the traceback of unexpected errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from nba_pipeline.cli import check, dev, run, status, trigger
+from nba_pipeline.cli.common import Parser
+from nba_pipeline.environment import ConfigError
+
+COMMANDS = (run, check, trigger, status, dev)  # each registers its subcommands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="nba-pipeline", description="Run the NBA props pipeline through Dagster.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for module in COMMANDS:
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"nba-pipeline: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nba-pipeline: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 — the one place that turns surprises into exit 1
+        print(f"nba-pipeline: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("NBA_PIPELINE_DEBUG"):
+            traceback.print_exc()
+        return 1

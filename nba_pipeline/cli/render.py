@@ -1,0 +1,236 @@
+"""Everything the command prints: run reports, readiness checks, the status view and the grid
+(rich tables for people, one JSON object with --json)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+
+from rich.console import Console
+from rich.table import Table
+
+STYLE = {"done": "green", "degraded": "yellow", "missing": "red", "running": "cyan", "not_expected": "dim"}
+MARK = {"done": "●", "degraded": "◐", "missing": "✗", "running": "▶", "not_expected": "·"}
+
+
+def _console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 150)  # piped: wide tables, not 80 columns
+
+
+def print_status(status: dict) -> None:
+    console = _console()
+    late = " [red](late)[/red]" if status["eta_late"] else ""
+    console.print(
+        f"[bold]{status['date']}[/bold] · {status['mode']} · ETA to export {status['eta'] or '—'}{late}"
+    )
+    table = Table(
+        "phase", "done", "completeness", "quality", "state", "decision", "why", "started", "completed"
+    )
+    for p in status["phases"]:
+        quality = f"{p['quality']:.2f}" if p["quality"] is not None else ""
+        table.add_row(
+            str(p["phase"]),
+            f"{p['done']}/{p['expected']}",
+            f"{p['completeness']:.0%}",
+            quality,
+            f"[{STYLE[p['state']]}]{p['state']}[/]",
+            p["decision"] or "",
+            p["why"] or "",
+            (p["started_at"] or "")[:19],
+            (p["completed_at"] or "")[:19],
+        )
+    console.print(table)
+    slo = Table("SLO", "target", "value", "ok")
+    for s in status["slo"]:
+        value = "" if s["value"] is None else f"{s['value']:g}"
+        slo.add_row(s["name"], f"{s['target']:g}", value, "[green]ok[/]" if s["ok"] else "[red]missed[/]")
+    console.print(slo)
+    for a in status["alerts"]:
+        console.print(f"[red]{a['severity']}[/red] {a['summary']}")
+
+
+def print_grid(grid: dict) -> None:
+    table = Table("date", *(f"P{n}" for n in range(1, 7)), title="expected outputs")
+    for row in grid["grid"]:
+        table.add_row(
+            row["date"], *(f"[{STYLE[p['state']]}]{MARK[p['state']]} {p['state']}[/]" for p in row["phases"])
+        )
+    _console().print(table)
+
+
+def print_report(report: dict, heading: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report, default=str))
+        return
+    console = _console()
+    console.print(
+        f"[bold]{heading}[/bold] · source {report['source']} · scenario {report['scenario']} · mode {report['mode']}"
+    )
+    for phase in report["phases"]:
+        style = {"success": "green", "partial": "yellow", "held": "cyan"}.get(phase["status"], "red")
+        runs = (
+            f"{len(phase['run_ids'])} runs"
+            if len(phase["run_ids"]) > 1
+            else f"run {phase['run_id'][:8]}"
+            if phase["run_id"]
+            else "no run"
+        )
+        verdicts = sorted(set(phase.get("decisions", {}).values()))
+        decided = f" · readiness {'/'.join(verdicts)}" if verdicts else ""
+        table = Table(
+            title=f"Phase {phase['phase']} · {phase['title']} · {runs}{decided} · [{style}]{phase['status']}[/{style}] in {phase['seconds']:.1f} s",
+            title_justify="left",
+        )
+        for column in ("asset", "rows", "checks passed", "checks failed"):
+            table.add_column(column, justify="left" if column == "asset" else "right")
+        for asset in phase["assets"]:
+            rows = "—" if asset["rows"] is None else f"{asset['rows']:,}"
+            errors = asset["checks_failed"] - asset["checks_warned"]
+            failed = f"[red]{errors}[/red]" if errors else "0"
+            if asset["checks_warned"]:
+                failed += f" [yellow](+{asset['checks_warned']} warn)[/yellow]"
+            table.add_row(asset["asset"], rows, str(asset["checks_passed"]), failed)
+        console.print(table)
+        for error in phase.get("errors", []):
+            console.print(f"  [red]✗[/red] {error}")
+        held = phase.get("held", {})
+        for day, reasons in list(held.items())[:5]:
+            console.print(
+                f"  [cyan]held[/cyan] {day}: {reasons[0]}" + (f" ({reasons[-1]})" if len(reasons) > 1 else "")
+            )
+        if len(held) > 5:
+            console.print(f"  [cyan]held[/cyan] … and {len(held) - 5} more dates")
+    if "history" in report:
+        h = report["history"]
+        seconds = sum(p["seconds"] for p in h["phases"])
+        states = ", ".join(f"{p['phase']} {p['status']}" for p in h["phases"])
+        console.print(
+            f"History for the model: phases 1-{len(h['phases'])} backfilled {h['start']} → {h['end']} in {seconds:.0f} s ({states})"
+        )
+    for system, calls in report.get("predictions", {}).items():
+        console.print(f"Predictions · {system}: " + ", ".join(f"{n} {call}" for call, n in calls.items()))
+    for name, path in report.get("exports", {}).items():
+        console.print(f"Export · {name}: {path}")
+    console.print(f"Runs are recorded in {report['dagster_home']} — `make dev` shows them in the Dagster UI.")
+
+
+def et_iso(moment: datetime | None) -> str | None:
+    from nba_pipeline.partitions import ET
+
+    return moment.astimezone(ET).isoformat() if moment else None
+
+
+def print_check(decision, as_json: bool) -> None:
+    tables = [
+        {
+            "table": t.table,
+            "expected": t.expected,
+            "found": t.found,
+            "completeness": t.completeness,
+            "freshness_seconds": t.freshness_seconds,
+            "validity": t.validity,
+            "quality": t.quality,
+            "status": t.status,
+            "critical": t.critical,
+            "history": t.history,
+            "issues": t.issues,
+        }
+        for t in decision.tables
+    ]
+    report = {
+        "date": decision.game_date.isoformat(),
+        "phase": decision.phase,
+        "mode": decision.mode.value,
+        "decision": decision.decision.value,
+        "completeness": decision.completeness,
+        "optional_coverage": decision.optional_coverage,
+        "quality": decision.quality,
+        "reasons": decision.reasons,
+        "tables": tables,
+        "recheck_at": et_iso(decision.recheck_at),
+        "give_up_at": et_iso(decision.give_up_at),
+        "alert": decision.alert,
+    }
+    if as_json:
+        print(json.dumps(report, default=str))
+        return
+    style = {"PROCEED": "green", "PROCEED_DEGRADED": "yellow", "WAIT": "cyan", "FAIL": "red"}[
+        report["decision"]
+    ]
+    console = _console()
+    console.print(
+        f"Phase {report['phase']} for {report['date']} · mode {report['mode']}: [bold {style}]{report['decision']}[/bold {style}]"
+    )
+    for reason in report["reasons"]:
+        console.print(f"  {reason}")
+    table = Table()
+    for column in (
+        "table",
+        "role",
+        "expected",
+        "found",
+        "complete",
+        "fresh (s)",
+        "valid",
+        "quality",
+        "status",
+    ):
+        table.add_column(column, justify="left" if column in ("table", "role", "status") else "right")
+    for t in tables:
+        role = ("critical" if t["critical"] else "optional") + (" · history" if t["history"] else "")
+        age = "—" if t["freshness_seconds"] is None else f"{t['freshness_seconds']:.0f}"
+        table.add_row(
+            t["table"],
+            role,
+            str(t["expected"]),
+            str(t["found"]),
+            f"{t['completeness']:.0%}",
+            age,
+            f"{t['validity']:.0%}",
+            f"{t['quality']:.2f}",
+            t["status"],
+        )
+    console.print(table)
+    if report["recheck_at"]:
+        console.print(f"Re-check at {report['recheck_at']}; gives up at {report['give_up_at']}.")
+
+
+def print_json(report: dict) -> None:
+    print(json.dumps(report, default=str))
+
+
+def print_trigger(report: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+        return
+    run = report.get("run")
+    done = ""
+    if run:
+        done = " → run {} {}".format(
+            run["run_id"], "succeeded" if run["success"] else "failed: " + "; ".join(run["errors"])
+        )
+    print(
+        f"phase {report['phase']} {report['date']} ({report['mode']}): {report['status']} — {report['reason']}{done}"
+    )
+
+
+def print_heal(report: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+        return
+    for run in report["healed"]:
+        outcome = "succeeded" if run["success"] else "failed"
+        print(f"healed phase {run['phase']} {run['date']}: run {run['run_id']} {outcome}")
+    for line in report["held"]:
+        print(f"not healed: {line}")
+    if not report["healed"] and not report["held"]:
+        print("nothing to heal")
+
+
+def print_retention(days: int, deleted: dict[str, int], as_json: bool) -> None:
+    if as_json:
+        print_json({"days": days, "deleted": deleted})
+        return
+    for name, n in deleted.items():
+        print(f"{name}: {n} deleted")

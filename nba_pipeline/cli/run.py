@@ -1,0 +1,121 @@
+"""`run` (every phase for one date, after the history its model needs) and `backfill` (a range)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from nba_pipeline.cli.common import partition_date, settings_of, source_options, through_of
+from nba_pipeline.cli.render import print_report
+from nba_pipeline.environment import ConfigError, Settings
+
+
+def register(commands) -> None:
+    run = commands.add_parser("run", help="materialize every phase for one game date")
+    run.add_argument("--date", required=True, help="ET game date, YYYY-MM-DD")
+    source_options(run)
+    run.set_defaults(func=cmd_run)
+
+    backfill = commands.add_parser("backfill", help="materialize a date range: one run per phase")
+    backfill.add_argument("--start", required=True, help="first ET game date, YYYY-MM-DD")
+    backfill.add_argument("--end", required=True, help="last ET game date, YYYY-MM-DD")
+    source_options(backfill)
+    backfill.set_defaults(func=cmd_backfill)
+
+
+def execute(
+    settings: Settings,
+    start: date,
+    end: date,
+    through: int,
+    mode: str,
+    trigger: str,
+    as_json: bool,
+    history: bool = False,
+) -> dict:
+    """Run the phases with a progress bar. With `history`, first backfill phases 1-4 over the days a
+    model for `start` learns from, when the warehouse does not have them yet."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from nba_pipeline.runner import MODEL_INPUTS_PHASE, ensure_instance, missing_history, run_phases
+    from nba_pipeline.tags import new_correlation_id
+
+    correlation_id = new_correlation_id()
+    console = Console(stderr=True)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} phases"),
+        TimeElapsedColumn(),
+    )
+    report = {
+        "source": settings.source,
+        "scenario": settings.scenario,
+        "mode": mode,
+        "correlation_id": correlation_id,
+        "dagster_home": str(settings.dagster_home),
+    }
+    with Progress(
+        *columns, console=console, transient=True, disable=as_json and not console.is_terminal
+    ) as progress:
+
+        def tracked(label: str, first: date, last: date, upto: int, run_mode: str, run_trigger: str) -> list:
+            task = progress.add_task(f"{label} {first} → {last}", total=upto)
+
+            def on_phase(phase) -> None:
+                progress.update(
+                    task,
+                    description=f"{label} · phase {phase.number} · {phase.title} · {first} → {last}",
+                    completed=phase.number - 1,
+                )
+
+            outcomes = run_phases(
+                settings, first, last, upto, run_mode, run_trigger, correlation_id, on_phase=on_phase
+            )
+            progress.update(task, completed=upto)
+            return outcomes
+
+        if history and through > MODEL_INPUTS_PHASE:
+            with ensure_instance(settings) as instance:
+                gap = missing_history(settings, start, instance)
+            if gap:  # the model for this date has nothing to learn from yet: build its history first
+                outcomes = tracked("history", gap[0], gap[1], MODEL_INPUTS_PHASE, "backfill", "backfill")
+                report["history"] = {
+                    "start": gap[0].isoformat(),
+                    "end": gap[1].isoformat(),
+                    "phases": [o.to_json() for o in outcomes],
+                }
+        report["phases"] = [o.to_json() for o in tracked("run", start, end, through, mode, trigger)]
+    return report
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    day = partition_date(args.date)
+    settings, through = settings_of(args), through_of(args)
+    report = {
+        "date": day.isoformat(),
+        **execute(settings, day, day, through, "manual", "manual", args.json, history=True),
+    }
+    from nba_pipeline.runner import export_paths, predictions_summary
+
+    if through >= 5:
+        report["predictions"] = predictions_summary(settings, day)
+    report["exports"] = export_paths(settings, day)
+    print_report(report, f"nba-pipeline run {day}", args.json)
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    start, end = partition_date(args.start), partition_date(args.end)
+    if end < start:
+        raise ConfigError(f"--end {end} is before --start {start}")
+    settings, through = settings_of(args), through_of(args)
+    report = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        **execute(settings, start, end, through, "backfill", "backfill", args.json),
+    }
+    print_report(report, f"nba-pipeline backfill {start} → {end}", args.json)
+    return 0
