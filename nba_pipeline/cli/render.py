@@ -61,7 +61,7 @@ def print_grid(grid: dict) -> None:
 
 def print_report(report: dict, heading: str, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(report, default=str))
+        print_json(report)
         return
     console = _console()
     console.print(
@@ -153,7 +153,7 @@ def print_check(decision, as_json: bool) -> None:
         "alert": decision.alert,
     }
     if as_json:
-        print(json.dumps(report, default=str))
+        print_json(report)
         return
     style = {"PROCEED": "green", "PROCEED_DEGRADED": "yellow", "WAIT": "cyan", "FAIL": "red"}[
         report["decision"]
