@@ -23,13 +23,15 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from nba_pipeline.orchestration import claims as lifecycle
 from nba_pipeline.orchestration import emulators
 from nba_pipeline.orchestration.bus import PubSubBus, SqliteBus, subscription_for
-from nba_pipeline.orchestration.store import FirestoreStore, SqliteStore
+from nba_pipeline.orchestration.store.firestore import FirestoreStore
+from nba_pipeline.orchestration.store.sqlite import SqliteStore
 
 PROJECT = "nba-bench"
-FRESH_KEY = (3, date(2024, 1, 15), "upstream-v1")  # nobody holds it: create-if-absent
-RELEASED_KEY = (3, date(2024, 1, 15), "upstream-v2")  # held, then released: the retry path
+FRESH_KEY = ("3", date(2024, 1, 15), "upstream-v1")  # nobody holds it: create-if-absent
+RELEASED_KEY = ("3", date(2024, 1, 15), "upstream-v2")  # held, then released: the retry path
 TOPIC = "nba-phase2-raw-complete"
 INTAKE_TARGET = 500  # msg/s
 
@@ -49,7 +51,7 @@ def claim_worker(target, key, process_no: int, threads: int, per_thread: int, ba
         for i in range(per_thread):
             name = f"p{process_no}-t{thread_no}-c{i}"
             try:
-                if store.claim(*key, name, "overnight", "cascade", name, datetime.now(UTC)).won:
+                if lifecycle.take(store, *key, name, "overnight", "cascade", name, datetime.now(UTC)).won:
                     wins.append(name)
             except Exception as exc:  # counted and reported: an error is not a silent loss
                 errors.append(repr(exc))
@@ -70,8 +72,12 @@ def claim_worker(target, key, process_no: int, threads: int, per_thread: int, ba
 def run_claims(target, claims: int, processes: int, threads: int, released: bool = False) -> dict:
     key = RELEASED_KEY if released else FRESH_KEY
     if released:
-        open_store(target).claim(*key, "first-run", "overnight", "cascade", "c0", datetime.now(UTC))
-        open_store(target).release(*key, "the first run failed")
+        first = lifecycle.take(
+            open_store(target), *key, "first-run", "overnight", "cascade", "c0", datetime.now(UTC)
+        ).claim
+        lifecycle.release(
+            open_store(target), first.key, first.attempt, "the first run failed", datetime.now(UTC)
+        )
     per_thread = max(1, claims // (processes * threads))
     # spawn: each process starts clean (no inherited gRPC state), as separate Dagster processes do
     ctx = multiprocessing.get_context("spawn")
@@ -87,12 +93,12 @@ def run_claims(target, claims: int, processes: int, threads: int, released: bool
         w.join()
     winners = [name for r in reports for name in r["wins"]]
     errors = [e for r in reports for e in r["errors"]]
-    holder = open_store(target).get_claim(*key)
+    holder = open_store(target).get_claim(lifecycle.claim_key(*key))
     return {
         "attempts": per_thread * threads * processes,
         "fan_in": f"{processes} proc x {threads} thr",
         "winners": len(winners),
-        "holder_is_winner": holder is not None and [holder.claimant] == winners,
+        "holder_is_winner": holder is not None and [holder.holder] == winners,
         "errors": len(errors),
         "seconds": max(r["ended"] for r in reports) - min(r["started"] for r in reports),
     }

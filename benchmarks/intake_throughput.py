@@ -26,7 +26,8 @@ from nba_pipeline.automation.intake import take_in
 from nba_pipeline.orchestration import emulators
 from nba_pipeline.orchestration.bus import PubSubBus, SqliteBus, dead_letter_topic, subscription_for
 from nba_pipeline.orchestration.envelopes import Envelope, topic_of
-from nba_pipeline.orchestration.store import FirestoreStore, SqliteStore
+from nba_pipeline.orchestration.store.firestore import FirestoreStore
+from nba_pipeline.orchestration.store.sqlite import SqliteStore
 
 PROCESSORS = (
     "nbac_gamebook_player_stats",

@@ -1,11 +1,10 @@
 """Asset-check plumbing shared by every phase: names, specs, and per-partition results.
 
-A single-run backfill materializes many dates in one step, but a check must still say which date
-failed. A single-date run records one evaluation for its partition. A range run records an
-evaluation for each date that failed (visible on that partition in the UI) and one run-level result
-that fails when any date failed (the blocking one); passing dates are counted in that result's
-metadata rather than written one by one, because every stored event costs ~10 ms on a SQLite
-instance and a season of per-date passes would double a backfill's bookkeeping (playbook §13).
+A single-run backfill materializes many dates in one step, but a check must still say how each date
+did. A single-date run records one evaluation for its partition. A range run records one evaluation
+per date, passed or failed, with that date's numbers (what the UI's check partitions and lineage
+cards read, playbook §15), plus the one run-level result Dagster requires of the step: it fails when
+any date failed and is the one that blocks downstream assets.
 """
 
 from __future__ import annotations
@@ -72,11 +71,11 @@ def emit_check(
         )
         return
     failed = {d: v for d, v in sorted(per_date.items()) if not v.passed}
-    for day, verdict in failed.items():
+    for day, verdict in sorted(per_date.items()):
         yield dg.AssetCheckEvaluation(
             asset_key=key,
             check_name=name,
-            passed=False,
+            passed=verdict.passed,
             metadata=verdict.metadata,
             severity=level(verdict),
             partition=day.isoformat(),
@@ -114,7 +113,7 @@ def latest_evaluations(
     instance: dg.DagsterInstance, key: dg.AssetKey, names: tuple[str, ...], day: date
 ) -> dict[str, dg.AssetCheckEvaluation]:
     """The asset's check evaluations for the date's partition made after its latest materialization
-    (what the UI shows for that partition); a range run records only the dates that failed."""
+    (what the UI shows for that partition)."""
     from dagster._core.event_api import PartitionKeyFilter
 
     written = instance.fetch_materializations(

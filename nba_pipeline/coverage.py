@@ -117,3 +117,18 @@ def coverage_by_date(
         found = (wanted if count else set()) if rule.date_keyed else covered & wanted
         result[day] = Coverage(day, len(wanted), len(found), count)
     return result
+
+
+UNKNOWN = "the schedule for this date has not been loaded: what to expect cannot be measured"
+
+
+def schedule_known(instance, schedule: pd.DataFrame, days: list[date]) -> set[date]:
+    """Dates whose schedule was fetched and loaded — materialized (possibly with no games: an off day)
+    or holding rows. Any other date is unknown, never "no games" (DOMAIN §2)."""
+    from nba_pipeline.phases.raw.tables import SCHEDULE
+
+    with_rows = set(_by_day(schedule)) if not schedule.empty else set()
+    if instance is None:
+        return with_rows
+    done = instance.get_materialized_partitions(SCHEDULE.asset_key)
+    return with_rows | {d for d in days if d.isoformat() in done}

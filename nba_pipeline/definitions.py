@@ -10,6 +10,7 @@ from nba_pipeline.automation.schedules import SCHEDULES
 from nba_pipeline.automation.sensors import SENSORS
 from nba_pipeline.environment import Settings, load_settings
 from nba_pipeline.freshness import with_freshness
+from nba_pipeline.home import check_home
 from nba_pipeline.observability.assets import STATUS_ASSETS
 from nba_pipeline.observability.retention import retention_job, retention_schedule
 from nba_pipeline.phases.analytics.assets import ANALYTICS_ASSETS
@@ -22,6 +23,7 @@ from nba_pipeline.resources import build_resources
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    check_home(settings)  # one source per data directory: a mismatch is a readable load error
     # Locally every step runs in the run's own process: DuckDB takes one writer at a time anyway,
     # and a subprocess per step would cost seconds. In prod, steps fan out.
     executor = dg.in_process_executor if settings.env == "local" else dg.multiprocess_executor

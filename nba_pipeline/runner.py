@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 import dagster as dg
+from dagster._core.utils import make_new_run_id
 
 from nba_pipeline.checks import check_outcomes
 from nba_pipeline.definitions import build_definitions
 from nba_pipeline.environment import REPO_ROOT, Settings
+from nba_pipeline.orchestration.claims import MODEL_TARGET, target_of
 from nba_pipeline.partitions import FIRST_GAME_DATE, MODEL_WEEKS, date_range, week_of
 from nba_pipeline.phases import PHASES, Phase
-from nba_pipeline.tags import DECISION, DEGRADED, DEGRADED_INPUTS, RANGE_END, RANGE_START, run_tags
+from nba_pipeline.tags import CLAIM, DECISION, DEGRADED, DEGRADED_INPUTS, RANGE_END, RANGE_START, run_tags
 
 # The run's events are all in the instance (and the UI); the terminal only needs warnings.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -48,6 +52,7 @@ class PhaseOutcome:
     run_ids: list[str] = field(default_factory=list)  # one per partitions definition and per range of dates
     decisions: dict[str, str] = field(default_factory=dict)  # readiness verdict per date (gated phases)
     held: dict[str, list[str]] = field(default_factory=dict)  # dates that may not run yet, and why
+    failed: dict[str, str] = field(default_factory=dict)  # dates a run failed for, each with its error
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -69,8 +74,12 @@ def phase_keys(defs: dg.Definitions, phase: Phase) -> list[dg.AssetKey]:
 
 def step_errors(result) -> list[str]:
     """`step: Error: message` for each failed step, from the root cause rather than Dagster's wrapper."""
+    return step_errors_of(result.all_events)
+
+
+def step_errors_of(events) -> list[str]:
     errors = []
-    for event in result.all_events:
+    for event in events:
         if event.event_type_value != "STEP_FAILURE":
             continue
         error = event.event_specific_data.error
@@ -88,6 +97,25 @@ def step_errors(result) -> list[str]:
             message = re.sub(r"^(?:\w+\.)+(?=\w+:)", "", message)
         errors.append(f"{event.step_key}: {message}")
     return errors
+
+
+def failed_dates(result, first: date, last: date) -> dict[date, str]:
+    """The dates a run failed for, each with its error: the dates its steps name (a range run where a
+    date failed alone), or every date of the run when a step failed as a whole."""
+    failed: dict[date, str] = {}
+    whole = None
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        data = event.event_specific_data.user_failure_data
+        named = data.metadata.get("failed_dates") if data is not None else None
+        if named is not None:
+            failed |= {date.fromisoformat(d): why for d, why in named.value.items()}
+        elif whole is None:
+            whole = step_errors_of([event])[0]
+    if whole is not None:
+        failed |= {d: whole for d in date_range(first, last) if d not in failed}
+    return failed
 
 
 def _windows(defs: dg.Definitions, keys: list[dg.AssetKey]) -> list[tuple[object, list[dg.AssetKey]]]:
@@ -123,11 +151,11 @@ def _range(partitions_def, start: date, end: date) -> tuple[dict, dict]:
 Gate = Callable[[list[date]], dict]  # the readiness decision of each date (date -> readiness.Decision)
 
 
-def _contiguous(days: list[date]) -> list[tuple[date, date]]:
-    """Runs of consecutive dates: each becomes one single-run range."""
+def _contiguous(days: list[date], step: timedelta = timedelta(days=1)) -> list[tuple[date, date]]:
+    """Runs of consecutive dates (or weeks, with a 7-day step): each becomes one single-run range."""
     spans: list[tuple[date, date]] = []
     for day in sorted(days):
-        if spans and day == spans[-1][1] + timedelta(days=1):
+        if spans and day == spans[-1][1] + step:
             spans[-1] = (spans[-1][0], day)
         else:
             spans.append((day, day))
@@ -146,32 +174,88 @@ def _decision_tags(decisions: dict, first: date, last: date) -> dict[str, str]:
 
 @dataclass
 class Coordination:
-    """The CLI's runs in the coordination store: claims for gated dates (the same claims the sensors
-    take), and every finished run settled (completion records, envelopes on the phase topics)."""
+    """The command line's runs in the coordination store: the same claims the sensors take (bound at
+    once to the run about to execute them), dead runs and expired launches swept first, and every
+    finished run settled (completion records, envelopes on the phase topics, claims closed)."""
 
     trigger: object  # automation.triggering.TriggerContext
     bus: object  # orchestration.bus.SignalBus
     mode: str
     trigger_name: str
     correlation_id: str
-    claims: dict = field(default_factory=dict)  # date -> Claim won for the phase being run
+    force: bool = False  # rebuild what was already built for the same inputs (a new version on purpose)
 
-    def claim(self, phase: int, days: list[date]) -> dict[date, str]:
+    def tidy(self) -> None:
+        from nba_pipeline.orchestration.settle import tidy
+
+        ctx = self.trigger
+        tidy(ctx.instance, ctx.store, self.bus, ctx.now, ctx.warehouse, ctx.wall())
+
+    def claim(self, target: str, days: list[date], run_id: str) -> tuple[dict, dict[date, str]]:
         from nba_pipeline.automation.triggering import claim_dates
 
-        self.claims, taken = claim_dates(
-            self.trigger, phase, days, self.mode, self.trigger_name, self.correlation_id
+        return claim_dates(
+            self.trigger, target, days, self.mode, self.trigger_name, self.correlation_id, run_id, self.force
         )
-        return taken
 
-    def settle(self, run_id: str, success: bool, first: date, last: date) -> None:
-        from nba_pipeline.automation.triggering import finish_claims
+    def release(self, held: list, reason: str) -> None:
+        from nba_pipeline.orchestration import claims
+
+        for claim in held:
+            claims.release(self.trigger.store, claim.key, claim.attempt, reason, self.trigger.wall())
+
+    def settle(self, run_id: str) -> None:
         from nba_pipeline.orchestration.settle import settle_run
 
         ctx = self.trigger
-        settle_run(ctx.instance, run_id, ctx.store, self.bus, ctx.now, ctx.warehouse)
-        mine = [c for d, c in self.claims.items() if first <= d <= last]
-        finish_claims(ctx.store, mine, run_id, success, ctx.now)
+        settle_run(ctx.instance, run_id, ctx.store, self.bus, ctx.now, ctx.warehouse, ctx.wall())
+
+
+def claim_label(target: str, first: date, last: date, won: dict) -> dict[str, str]:
+    """The claim tags of a run the command line executes: the key (and attempt) of a one-date run, a
+    range label for a range (its claims are found by run id in the store)."""
+    from nba_pipeline.automation.triggering import claim_tags
+
+    if first == last and first in won:
+        return claim_tags(won[first])
+    return {CLAIM: f"{target}|{first.isoformat()}..{last.isoformat()}"} if won else {}
+
+
+INTERRUPTED = threading.Event()  # set by the command line's SIGTERM / Ctrl-C handler
+
+
+def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, run_id: str, **kwargs):
+    """Execute a run in this process. Interrupted (Ctrl-C, SIGTERM) — whether Dagster lets the
+    interruption through or turns it into a failed step — the run is marked canceled and the
+    interruption goes on, so the caller's settlement releases its claims on the way out."""
+    try:
+        result = job.execute_in_process(
+            run_config=QUIET, instance=instance, run_id=run_id, raise_on_error=False, **kwargs
+        )
+    except BaseException:
+        _cancel(instance, run_id)
+        raise
+    if INTERRUPTED.is_set() or _interrupted(result):
+        _cancel(instance, run_id)
+        raise KeyboardInterrupt("interrupted")
+    return result
+
+
+def _interrupted(result) -> bool:
+    """Dagster catches Ctrl-C / SIGTERM during a step and fails the step with this error instead."""
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None) if event.is_failure else None
+        while error is not None:
+            if error.cls_name == "DagsterExecutionInterruptedError":
+                return True
+            error = error.cause
+    return False
+
+
+def _cancel(instance: dg.DagsterInstance, run_id: str) -> None:
+    run = instance.get_run_by_id(run_id)
+    if run is not None and not run.is_finished:
+        instance.report_run_canceled(run, "interrupted: the command that executed it was stopped")
 
 
 def run_phase(
@@ -192,29 +276,52 @@ def run_phase(
     rows: dict[str, int | None] = {}
     checks: dict[str, dict[str, int]] = {}
     run_ids, errors, success, decisions, taken = [], [], True, {}, {}
+    failed: dict[date, str] = {}
+    retried: set[date] = set()  # dates re-run once without the dates that failed beside them
     for partitions_def, group in _windows(defs, keys):
-        if (
-            gate is None or partitions_def == MODEL_WEEKS
-        ):  # the weekly model gates itself (too little history)
-            spans = [(start, end, {})]
+        weekly = partitions_def == MODEL_WEEKS
+        if gate is None or weekly:  # the weekly model gates itself (too little history)
+            spans = deque([(start, end, {})])
         else:
             decided = gate(list(date_range(start, end)))
             decisions |= decided
             runnable = [day for day, d in decided.items() if d.decision.runs]
-            if coordination is not None and runnable:
-                taken = coordination.claim(phase.number, runnable)
-                runnable = [day for day in runnable if day not in taken]
-            spans = [(a, b, _decision_tags(decided, a, b)) for a, b in _contiguous(runnable)]
-        for first, last, decision_tags in spans:
+            spans = deque((a, b, _decision_tags(decided, a, b)) for a, b in _contiguous(runnable))
+        while spans:
+            first, last, decision_tags = spans.popleft()
+            run_id = make_new_run_id()
+            claim_tags = {}
+            if coordination is not None and gate is not None:  # phases 3-6 (and the model) are claimed
+                target = MODEL_TARGET if weekly else target_of(phase.number)
+                days = (
+                    sorted({week_of(d) for d in date_range(first, last)})
+                    if weekly
+                    else list(date_range(first, last))
+                )
+                won, lost = coordination.claim(target, days, run_id)
+                taken |= lost
+                if not won:
+                    continue
+                (first, last), *rest = _contiguous(list(won), timedelta(days=7 if weekly else 1))
+                if rest:  # a date inside the span is someone else's: this run takes the first part
+                    later = [c for d, c in won.items() if d > last]
+                    coordination.release(later, f"split off run {run_id}: claimed again for its own run")
+                    spans.extendleft(reversed([(a, b, _decision_tags(decisions, a, b)) for a, b in rest]))
+                won = {d: c for d, c in won.items() if d <= last}
+                claim_tags = claim_label(target, first, last, won)
             partition, range_tags = _range(partitions_def, first, last)
-            result = defs.resolve_implicit_job_def_def_for_assets(group).execute_in_process(
-                run_config=QUIET,
-                instance=instance,
-                asset_selection=group,
-                tags={**tags, **decision_tags, **range_tags},
-                raise_on_error=False,
-                **partition,
-            )
+            try:
+                result = execute(
+                    defs.resolve_implicit_job_def_def_for_assets(group),
+                    instance,
+                    run_id,
+                    asset_selection=group,
+                    tags={**tags, **decision_tags, **range_tags, **claim_tags},
+                    **partition,
+                )
+            finally:  # also when interrupted: its claims are closed on the way out
+                if coordination is not None:
+                    coordination.settle(run_id)
             for event in result.get_asset_materialization_events():
                 materialization = event.event_specific_data.materialization
                 value = materialization.metadata.get("dagster/row_count")
@@ -224,9 +331,13 @@ def run_phase(
                 for name, n in counts.items():
                     totals[name] += n
             run_ids.append(result.run_id)
-            if coordination is not None:
-                coordination.settle(result.run_id, result.success, first, last)
             errors += step_errors(result)
+            if not result.success:
+                lost = failed_dates(result, first, last)
+                failed |= lost
+                for a, b in _unbuilt(result, group, first, last, set(lost), retried):
+                    retried |= set(date_range(a, b))
+                    spans.append((a, b, _decision_tags(decisions, a, b)))
             success &= result.success
     assets = [
         AssetOutcome(
@@ -253,7 +364,29 @@ def run_phase(
         run_ids,
         {day.isoformat(): d.decision.value for day, d in decisions.items()},
         held,
+        {d.isoformat(): why for d, why in sorted(failed.items())},
     )
+
+
+def _unbuilt(
+    result, group, first: date, last: date, lost: set[date], retried: set[date]
+) -> list[tuple[date, date]]:
+    """Spans of dates of a failed range run that did not fail themselves but were left unbuilt (a
+    step downstream in the run was skipped): re-run once, without the dates that failed."""
+    if first == last:
+        return []
+    built: dict[str, set[str]] = {}
+    for event in result.get_asset_materialization_events():
+        m = event.event_specific_data.materialization
+        built.setdefault(m.asset_key.to_user_string(), set()).add(m.partition)
+    left = [
+        d
+        for d in date_range(first, last)
+        if d not in lost
+        and d not in retried
+        and any(d.isoformat() not in built.get(k.to_user_string(), ()) for k in group)
+    ]
+    return _contiguous(left)
 
 
 def run_phases(
@@ -268,13 +401,14 @@ def run_phases(
     instance: dg.DagsterInstance | None = None,
     first: int = 1,
     gated: bool = True,
+    force: bool = False,
 ) -> list[PhaseOutcome]:
     """Phases `first`..`through` for start..end, in order. From phase 3 on, each date's readiness is
     decided first (in the run's mode) and only dates that may proceed run."""
     defs = build_definitions(settings)
     own_instance = instance is None
     instance = instance or ensure_instance(settings)
-    coordination = cli_coordination(settings, instance, mode, trigger, correlation_id)
+    coordination = cli_coordination(settings, instance, mode, trigger, correlation_id, force)
     outcomes = []
     try:
         for phase in PHASES:
@@ -282,6 +416,7 @@ def run_phases(
                 continue
             if on_phase:
                 on_phase(phase)
+            coordination.tidy()  # dead runs and expired launches (an earlier command killed mid-way)
             tags = run_tags(
                 phase.number,
                 mode,
@@ -303,9 +438,15 @@ def run_phases(
 
 
 def cli_coordination(
-    settings: Settings, instance: dg.DagsterInstance, mode: str, trigger: str, correlation_id: str
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    mode: str,
+    trigger: str,
+    correlation_id: str,
+    force: bool = False,
 ) -> Coordination:
     from nba_pipeline.automation.triggering import TriggerContext
+    from nba_pipeline.orchestration.claims import holder_id
     from nba_pipeline.resources import clock_for, coordination_for
     from nba_pipeline.resources.warehouse import DuckDBWarehouse
 
@@ -316,10 +457,11 @@ def cli_coordination(
         store=coordination.store(),
         feeds=active_feeds(settings),
         now=clock_for(settings).now(),
-        claimant=f"cli:{trigger}",
+        wall=clock_for(settings).wall_now,
+        claimant=f"cli:{trigger}@{holder_id()}",
         extra_tags={"source": settings.source, "scenario": settings.scenario},
     )
-    return Coordination(context, coordination.bus(), mode, trigger, correlation_id)
+    return Coordination(context, coordination.bus(), mode, trigger, correlation_id, force)
 
 
 def readiness_gate(

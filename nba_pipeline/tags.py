@@ -8,7 +8,8 @@ PHASE, MODE, TRIGGER, CORRELATION_ID = "nba/phase", "nba/mode", "nba/trigger", "
 SOURCE, SCENARIO = "nba/source", "nba/scenario"
 # A gated run carries its readiness decision; a degraded one says so and names what it went without.
 DECISION, DEGRADED, DEGRADED_INPUTS = "nba/decision", "nba/degraded", "nba/degraded_inputs"
-CLAIM = "nba/claim"  # phase|game date|upstream version: the claim a run was launched under
+CLAIM = "nba/claim"  # target|game date|upstream version (a range: target|first..last): the run's claim
+CLAIM_ATTEMPT = "nba/claim_attempt"  # the claim's attempt: its fencing token (one-date runs)
 TRIGGERS = ("cascade", "schedule", "self_heal", "manual", "backfill")
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 

@@ -1,15 +1,20 @@
 """Intake of completion envelopes from the bus: outside loaders' Phase 1/2 data enters Dagster here.
 
-Bounded by messages and seconds (a sensor has 60 s). Each message is validated; a valid external
+Bounded by messages and seconds (a sensor has 60 s; the budget is checked message by message, and
+what a tick has no time for is handed back at once). Each message is validated; a valid external
 completion becomes a runless materialization of its asset (which the cascade sensors see like any
 other) and a completion record; only then is the message acked. A message id seen before is acked
-and ignored; a malformed one is dead-lettered with the reason; a message that fails for another
-reason (the store is unreachable) is left unacked and comes back. Nothing is lost.
+and ignored; a malformed one, or one for a date outside the partitions, is dead-lettered with the
+reason; a message that fails for another reason (the store is unreachable) is left unacked and comes
+back. Nothing is lost, and nothing is materialized twice: the ledger marks a completion as pending
+before its materialization, and a redelivered pending one is materialized only if Dagster does not
+already hold it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,7 +25,7 @@ from nba_pipeline.observability.audit import Event, completion_event, write_even
 from nba_pipeline.orchestration.bus import Message, SignalBus, subscription_for
 from nba_pipeline.orchestration.envelopes import Envelope, InvalidEnvelope, parse_envelope, topic_of
 from nba_pipeline.orchestration.store import Completion, CoordinationStore
-from nba_pipeline.partitions import FIRST_GAME_DATE
+from nba_pipeline.partitions import FIRST_GAME_DATE, GAME_DATE_PARTITIONS
 from nba_pipeline.resources.warehouse import Warehouse
 
 INTAKE_PHASES = (1, 2)  # what outside loaders publish
@@ -36,6 +41,7 @@ class IntakeReport:
     duplicates: int = 0
     dead_lettered: list[str] = field(default_factory=list)  # "message id: reason"
     retry: list[str] = field(default_factory=list)  # left unacked: "message id: error"
+    deferred: int = 0  # handed back unread: the tick's time was up
 
     @property
     def handled(self) -> int:
@@ -44,7 +50,7 @@ class IntakeReport:
     def summary(self) -> str:
         return (
             f"{self.recorded} recorded, {self.own} own, {self.duplicates} duplicates, "
-            f"{len(self.dead_lettered)} dead-lettered, {len(self.retry)} to retry"
+            f"{len(self.dead_lettered)} dead-lettered, {len(self.retry)} to retry, {self.deferred} deferred"
         )
 
 
@@ -52,7 +58,7 @@ class Rejected(ValueError):
     """A well-formed envelope this platform cannot accept (wrong topic, unknown processor)."""
 
 
-def _accept(envelope: Envelope, phase: int) -> dg.AssetKey:
+def _accept(envelope: Envelope, phase: int, last_partition: str) -> dg.AssetKey:
     if envelope.phase != phase:
         raise Rejected(f"a phase {envelope.phase} envelope on the phase {phase} topic")
     known = phase_assets(phase)
@@ -60,8 +66,11 @@ def _accept(envelope: Envelope, phase: int) -> dg.AssetKey:
         raise Rejected(
             f"unknown processor {envelope.processor!r} for phase {phase}; known: {', '.join(known)}"
         )
-    if envelope.game_date < FIRST_GAME_DATE:
-        raise Rejected(f"game_date {envelope.game_date} is before the first partition {FIRST_GAME_DATE}")
+    if not FIRST_GAME_DATE.isoformat() <= envelope.game_date.isoformat() <= last_partition:
+        raise Rejected(
+            f"date outside partitions: game_date {envelope.game_date} is not in"
+            f" {FIRST_GAME_DATE}..{last_partition}"
+        )
     return known[envelope.processor]
 
 
@@ -91,6 +100,24 @@ def content_key(envelope: Envelope) -> str:
     return f"completion:{e.phase}|{e.game_date}|{e.processor}|{e.execution_id}|{e.status}"
 
 
+def pending_key(content: str) -> str:
+    return f"pending:{content}"
+
+
+def _already_materialized(instance: dg.DagsterInstance, envelope: Envelope, key: dg.AssetKey) -> bool:
+    """Whether Dagster holds this completion's runless materialization (a retry after a crash between
+    the materialization and the ledger write)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(key, asset_partitions=[envelope.game_date.isoformat()]), limit=20
+    ).records
+    for record in records:
+        meta = record.asset_materialization.metadata if record.asset_materialization else {}
+        found = meta.get("execution_id")
+        if found is not None and found.value == envelope.execution_id:
+            return True
+    return False
+
+
 def _parsed(message: Message) -> Envelope | Exception:
     try:
         return parse_envelope(message.data)
@@ -108,14 +135,16 @@ class _Batch:
     phase: int
     report: IntakeReport
     messages: list[Message]
+    last_partition: str
     completions: list[Completion] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)  # ledger keys to mark processed
+    to_materialize: list[tuple[Envelope, dg.AssetKey, bool]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.envelopes = {m.message_id: _parsed(m) for m in self.messages}
-        keys = [m.message_id for m in self.messages]
-        keys += [content_key(e) for e in self.envelopes.values() if isinstance(e, Envelope)]
+        contents = [content_key(e) for e in self.envelopes.values() if isinstance(e, Envelope)]
+        keys = [m.message_id for m in self.messages] + contents + [pending_key(c) for c in contents]
         self.seen = self.store.processed_among(keys)
 
     def handle(self, message: Message) -> None:
@@ -125,14 +154,14 @@ class _Batch:
         envelope = self.envelopes[message.message_id]
         if isinstance(envelope, Exception):
             raise envelope  # dead-lettered by the caller
-        key = _accept(envelope, self.phase)
+        key = _accept(envelope, self.phase, self.last_partition)
         content = content_key(envelope)
         if content in self.seen:  # a loader's retry: a new message, the same completion
             self.report.duplicates += 1
         elif envelope.source == "dagster":
             self.report.own += 1
         else:
-            _materialize(self.instance, envelope, key)
+            self.to_materialize.append((envelope, key, pending_key(content) in self.seen))
             self.completions.append(envelope.completion())
             self.events.append(completion_event(envelope, "external"))
             self.report.recorded += 1
@@ -140,6 +169,13 @@ class _Batch:
         self.settled += [message.message_id, content]
 
     def persist(self, now: datetime, warehouse: Warehouse | None) -> None:
+        """Ledger first (pending), then Dagster, then the records: a crash anywhere leaves a state the
+        redelivery completes without a second materialization."""
+        fresh = [(e, k) for e, k, pending in self.to_materialize if not pending]
+        self.store.mark_processed_many([pending_key(content_key(e)) for e, _ in fresh], now)
+        for envelope, key, pending in self.to_materialize:
+            if not pending or not _already_materialized(self.instance, envelope, key):
+                _materialize(self.instance, envelope, key)
         self.store.record_completions(self.completions)
         self.store.mark_processed_many(self.settled, now)
         if warehouse is not None:
@@ -154,21 +190,30 @@ def take_in(
     max_messages: int = MAX_MESSAGES,
     budget_seconds: float = BUDGET_SECONDS,
     warehouse: Warehouse | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> IntakeReport:
     """With a warehouse, each recorded completion is also an orchestration event (written before
-    the batch is acked)."""
-    report, began = IntakeReport(), time.monotonic()
+    the batch is acked). `clock` measures the tick's budget (wall-clock seconds)."""
+    report, began = IntakeReport(), clock()
+    last_partition = GAME_DATE_PARTITIONS.get_last_partition_key()
+
+    def out_of_time() -> bool:
+        return clock() - began >= budget_seconds
+
     for phase in INTAKE_PHASES:
         topic = topic_of(phase)
         subscription = subscription_for(topic)
         bus.ensure(topic, subscription)
-        while report.handled + len(report.retry) < max_messages and time.monotonic() - began < budget_seconds:
+        while report.handled + len(report.retry) < max_messages and not out_of_time():
             batch = bus.pull(subscription, min(BATCH, max_messages - report.handled), timeout_s=0.5)
             if not batch:
                 break
-            acks, nacks = [], []
-            work = _Batch(store, instance, phase, report, batch)
+            acks, nacks, later = [], [], []
+            work = _Batch(store, instance, phase, report, batch, last_partition)
             for message in batch:
+                if out_of_time():  # the rest of the batch goes back at once, for the next tick
+                    later.append(message.ack_id)
+                    continue
                 try:
                     work.handle(message)
                     acks.append(message.ack_id)
@@ -181,7 +226,9 @@ def take_in(
             work.persist(now, warehouse)  # recorded before anything is acked
             if acks:
                 bus.ack(subscription, acks)
-            if nacks:
-                bus.nack(subscription, nacks)
+            if nacks or later:
+                bus.nack(subscription, nacks + later)
+            report.deferred += len(later)
+            if nacks or later:
                 break  # they would come straight back; the next tick retries them
     return report

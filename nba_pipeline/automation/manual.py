@@ -6,38 +6,47 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import dagster as dg
+from dagster._core.utils import make_new_run_id
 
 from nba_pipeline.automation.schedules import heal
 from nba_pipeline.automation.triggering import Outcome, TriggerContext, request_phase, send_alerts
 from nba_pipeline.definitions import build_definitions
 from nba_pipeline.environment import Settings
 from nba_pipeline.modes import Mode
-from nba_pipeline.orchestration.settle import settle_run
+from nba_pipeline.orchestration import claims
+from nba_pipeline.orchestration.settle import settle_run, tidy
 from nba_pipeline.partitions import et_date
 from nba_pipeline.resources import coordination_for
-from nba_pipeline.runner import QUIET, cli_coordination, step_errors
+from nba_pipeline.runner import cli_coordination, execute, step_errors
 
 
 def launch(settings: Settings, ctx: TriggerContext, outcome: Outcome) -> dict:
-    """Run what a launched outcome describes, then settle it (claim done or released)."""
+    """Run what a launched outcome describes in this process — its claim bound to the run first —
+    then settle it (claim done or released)."""
     defs = build_definitions(settings)
-    result = defs.resolve_job_def(outcome.job_name).execute_in_process(
-        run_config=QUIET,
-        instance=ctx.instance,
+    run_id = make_new_run_id()
+    claims.bind(ctx.store, outcome.claim, run_id, ctx.wall())
+    result = execute(
+        defs.resolve_job_def(outcome.job_name),
+        ctx.instance,
+        run_id,
         partition_key=outcome.partition_key,
         asset_selection=list(outcome.asset_selection),
         tags=outcome.tags,
-        raise_on_error=False,
     )
     bus = coordination_for(settings).bus()
-    settle_run(ctx.instance, result.run_id, ctx.store, bus, ctx.now, ctx.warehouse)
+    settle_run(ctx.instance, result.run_id, ctx.store, bus, ctx.now, ctx.warehouse, ctx.wall())
     return {"run_id": result.run_id, "success": result.success, "errors": step_errors(result)}
 
 
 def _context(settings: Settings, instance: dg.DagsterInstance, claimant: str) -> TriggerContext:
+    """The person's trigger context, after a sweep: a run killed earlier must not hold its claim."""
     from dataclasses import replace
 
-    return replace(cli_coordination(settings, instance, "manual", "manual", "").trigger, claimant=claimant)
+    coordination = cli_coordination(settings, instance, "manual", "manual", "")
+    ctx = coordination.trigger
+    tidy(ctx.instance, ctx.store, coordination.bus, ctx.now, ctx.warehouse, ctx.wall())
+    return replace(ctx, claimant=claimant)
 
 
 def trigger(
@@ -52,7 +61,7 @@ def trigger(
         "status": outcome.status,
         "reason": outcome.reason,
         "version": outcome.version,
-        "claimed_by": outcome.claim.claimant if outcome.claim and outcome.status == "taken" else None,
+        "claimed_by": outcome.claim.holder if outcome.claim and outcome.status == "taken" else None,
     }
     if outcome.status == "launched":
         report["run"] = launch(settings, ctx, outcome)

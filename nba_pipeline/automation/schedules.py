@@ -15,8 +15,13 @@ from typing import Any
 import dagster as dg
 
 from nba_pipeline.automation.jobs import TOMORROW_ASSETS, daily_selection
-from nba_pipeline.automation.sensors import trigger_context
-from nba_pipeline.automation.triggering import Outcome, TriggerContext, request_phase, send_alerts
+from nba_pipeline.automation.triggering import (
+    Outcome,
+    TriggerContext,
+    request_phase,
+    send_alerts,
+    trigger_context,
+)
 from nba_pipeline.modes import Mode, date_mode
 from nba_pipeline.observability.alerts import Alert
 from nba_pipeline.observability.audit import Event, write_events

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import date, datetime, timedelta
 
 import dagster as dg
@@ -18,14 +19,15 @@ from nba_pipeline.automation.jobs import MODEL_JOB_DEF, PHASE_JOBS, TOMORROW_JOB
 from nba_pipeline.automation.recovery import stalled_runs, stop
 from nba_pipeline.automation.triggering import (
     TriggerContext,
-    release_failed_launches,
     request_phase,
     send_alerts,
+    trigger_context,
     upstream_version,
 )
 from nba_pipeline.modes import date_mode
 from nba_pipeline.observability.alerts import Alert
-from nba_pipeline.orchestration.settle import settle_run, unsettled_runs
+from nba_pipeline.orchestration import claims
+from nba_pipeline.orchestration.settle import settle_run, tidy, unsettled_runs
 from nba_pipeline.partitions import et_date
 from nba_pipeline.phases import PHASES
 from nba_pipeline.resources.clock import ClockResource
@@ -37,6 +39,7 @@ RUNNING = dg.DefaultSensorStatus.RUNNING
 CASCADE_INTERVAL_S = 5
 MAX_DATES_PER_TICK = 8  # readiness checks are ~150 ms each; the rest wait for the next tick
 SETTLE_MARGIN = timedelta(minutes=5)  # re-scan a little behind the cursor; the ledger dedupes
+MAX_RETRIED_RUNS = 200  # runs that failed to settle, retried every tick until they do
 
 
 def guarded(name: str, body: Callable[[], dg.SensorResult]) -> dg.SensorResult:
@@ -45,26 +48,6 @@ def guarded(name: str, body: Callable[[], dg.SensorResult]) -> dg.SensorResult:
     except Exception as exc:  # noqa: BLE001 - report, keep the sensor alive
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return dg.SensorResult(skip_reason=f"{name}: {type(exc).__name__}: {first}")
-
-
-def trigger_context(
-    context,
-    clock: ClockResource,
-    warehouse: WarehouseResource,
-    source: SourceResource,
-    coordination: CoordinationResource,
-    claimant: str,
-    now: datetime | None = None,
-) -> TriggerContext:
-    return TriggerContext(
-        instance=context.instance,
-        warehouse=warehouse.get(),
-        store=coordination.store(),
-        feeds=source.active_feeds(),
-        now=now or clock.now(),
-        claimant=claimant,
-        extra_tags={"source": source.name, "scenario": source.scenario},
-    )
 
 
 @dg.sensor(name="signal_intake_sensor", minimum_interval_seconds=10, default_status=RUNNING)
@@ -88,21 +71,26 @@ def signal_intake_sensor(
 def run_settlement_sensor(
     context, clock: ClockResource, warehouse: WarehouseResource, coordination: CoordinationResource
 ):
-    """Finished phase runs → completion records, envelopes on the phase topics, claims and breakers."""
+    """The claim sweep (dead runs failed, expired launches released), then every finished phase run
+    settled: completion records, envelopes on the phase topics, claims closed, breakers moved. Each
+    run on its own: one that fails to settle is retried next tick and never holds up the others."""
 
     def body() -> dg.SensorResult:
-        since = datetime.fromisoformat(context.cursor) - SETTLE_MARGIN if context.cursor else None
+        cursor = json.loads(context.cursor) if context.cursor and context.cursor.startswith("{") else {}
+        since = datetime.fromisoformat(cursor["since"]) - SETTLE_MARGIN if cursor.get("since") else None
+        retry = dict(cursor.get("retry", {}))
         store, bus, now, wh = coordination.store(), coordination.bus(), clock.now(), warehouse.get()
-        settled, newest = [], since
-        for run_id in unsettled_runs(context.instance, store, since):
-            s = settle_run(context.instance, run_id, store, bus, now, wh)
-            settled.append(f"{run_id[:8]} {s.status} ({len(s.envelopes)} envelopes)")
+        found = unsettled_runs(context.instance, store, since)
+        report = tidy(context.instance, store, bus, now, wh, clock.wall_now(), also=[*retry, *found])
+        retry = {r: retry.get(r, 0) + 1 for r in report.failed}
+        for run_id, error in report.failed.items():
+            context.log.warning(f"run {run_id} could not be settled (attempt {retry[run_id]}): {error}")
         record = context.instance.get_run_records(limit=1, order_by="update_timestamp")
-        if record:
-            newest = record[0].update_timestamp
+        newest = record[0].update_timestamp.isoformat() if record else cursor.get("since")
+        lines = report.lines()
         return dg.SensorResult(
-            skip_reason=f"settled {len(settled)} runs: {', '.join(settled) or 'none'}",
-            cursor=newest.isoformat() if newest else context.cursor,
+            skip_reason=f"settled {len(report.settled)} runs: {'; '.join(lines) or 'none'}",
+            cursor=json.dumps({"since": newest, "retry": dict(list(retry.items())[:MAX_RETRIED_RUNS])}),
         )
 
     return guarded("run_settlement_sensor", body)
@@ -136,25 +124,28 @@ def cascade_sensor(phase: int) -> dg.SensorDefinition:
             ctx = trigger_context(context, clock, warehouse, source, coordination, name)
             cursor = json.loads(context.cursor) if context.cursor else None
             seen, changed = _changed_dates(context.instance, upstream, cursor)
-            cursor = cursor or {"seen": {}, "held": {}, "queue": []}
-            released = release_failed_launches(ctx, phase)
-            pending = {
-                c.game_date for c in ctx.store.pending_claims(ctx.now, timedelta(days=3)) if c.phase == phase
-            }
-            candidates = sorted(
-                set(cursor["queue"]) | {d.isoformat() for d in changed | _recent(ctx.now) | pending}
-            )
-            requests, lines, evaluated = [], list(released), 0
-            queue = []
+            cursor = {"seen": {}, "held": {}, "queue": [], "errors": {}} | (cursor or {})
+            pending = {c.game_date for c in ctx.store.claims(states=claims.ACTIVE) if c.target == str(phase)}
+            pending |= _failed_recently(ctx, phase)
+            wanted = set(cursor["queue"]) | {d.isoformat() for d in changed | _recent(ctx.now) | pending}
+            # Dates that raised go last: a date that keeps failing never holds up the others.
+            candidates = sorted(wanted, key=lambda iso: (cursor["errors"].get(iso, 0), iso))
+            requests, lines, evaluated, queue, errors = [], [], 0, [], {}
             for iso in candidates:
                 day = date.fromisoformat(iso)
                 if evaluated >= MAX_DATES_PER_TICK:
                     queue.append(iso)
                     continue
-                if _still_held(cursor["held"].get(iso), context.instance, phase, day, ctx.now):
+                try:
+                    if _still_held(cursor["held"].get(iso), context.instance, phase, day, ctx.now):
+                        continue
+                    evaluated += 1
+                    outcome = request_phase(ctx, phase, day, date_mode(day, ctx.now), "cascade")
+                except Exception as exc:  # noqa: BLE001 - one bad date is reported and skipped, alone
+                    errors[iso] = cursor["errors"].get(iso, 0) + 1
+                    lines.append(_date_error(ctx, name, phase, day, exc, errors[iso]))
+                    queue.append(iso)  # looked at again next tick, after the others
                     continue
-                evaluated += 1
-                outcome = request_phase(ctx, phase, day, date_mode(day, ctx.now), "cascade")
                 lines.append(outcome.line())
                 if outcome.status == "launched":
                     requests.append(outcome.run_request())
@@ -165,7 +156,7 @@ def cascade_sensor(phase: int) -> dg.SensorDefinition:
                         "version": outcome.version,
                         "until": outcome.recheck_at.isoformat() if outcome.recheck_at else None,
                     }
-            cursor.update(seen=seen, queue=queue, held=_trim(cursor["held"], ctx.now))
+            cursor.update(seen=seen, queue=queue, held=_trim(cursor["held"], ctx.now), errors=errors)
             return dg.SensorResult(
                 run_requests=requests,
                 skip_reason=None if requests else "; ".join(lines) or "nothing new upstream",
@@ -175,6 +166,36 @@ def cascade_sensor(phase: int) -> dg.SensorDefinition:
         return guarded(name, body)
 
     return _sensor
+
+
+RETRY_FAILED_FOR = timedelta(days=3)  # dates whose run failed are retried this long, within the breaker
+
+
+def _failed_recently(ctx: TriggerContext, phase: int) -> set[date]:
+    """Dates whose latest claim was released by a failed run: retried (a new attempt of the same
+    version) as long as the breaker lets a run through (DOMAIN §6: bounded retries)."""
+    released = ctx.store.claims(states=(claims.RELEASED,), moved_since=ctx.wall() - RETRY_FAILED_FOR)
+    return {c.game_date for c in released if c.target == str(phase) and c.closed_by}
+
+
+def _date_error(ctx: TriggerContext, sensor: str, phase: int, day: date, exc: Exception, times: int) -> str:
+    """One line for the tick, and one alert for the first time this date raises this error."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    line = f"phase {phase} {day}: error — {type(exc).__name__}: {first}"
+    if times == 1:
+        alert = Alert(
+            kind="sensor_error",
+            severity="error",
+            summary=f"{sensor} could not evaluate {day}: {type(exc).__name__}: {first}",
+            dedupe_key=f"sensor_error:{sensor}:{day}:{type(exc).__name__}",
+            game_date=day,
+            phase=phase,
+            details={"sensor": sensor, "error": f"{type(exc).__name__}: {first}"},
+            link=f"/automation/sensors/{sensor}",
+        )
+        with suppress(Exception):  # the warehouse may be what fails: the tick's line still says it
+            send_alerts(ctx.warehouse, [alert], ctx.now)
+    return line
 
 
 def _changed_dates(
@@ -223,7 +244,7 @@ def stalled_run_recovery_sensor(
         alerts = []
         for stalled in found:
             stop(context.instance, stalled)
-            settle_run(context.instance, stalled.run_id, store, bus, now, warehouse.get())
+            settle_run(context.instance, stalled.run_id, store, bus, now, warehouse.get(), clock.wall_now())
             alerts.append(
                 Alert(
                     kind="run_stalled",
@@ -250,7 +271,9 @@ def stalled_run_recovery_sensor(
 
 
 @dg.sensor(name="pipeline_monitor_sensor", minimum_interval_seconds=300, default_status=RUNNING)
-def pipeline_monitor_sensor(context, clock: ClockResource, warehouse: WarehouseResource):
+def pipeline_monitor_sensor(
+    context, clock: ClockResource, warehouse: WarehouseResource, coordination: CoordinationResource
+):
     """Every 5 minutes: stuck dates, predicted and actual SLO misses for yesterday and today."""
 
     def body() -> dg.SensorResult:
@@ -258,7 +281,8 @@ def pipeline_monitor_sensor(context, clock: ClockResource, warehouse: WarehouseR
 
         now = clock.now()
         today = et_date(now)
-        sent, cleared = monitor(context.instance, warehouse.get(), [today - timedelta(days=1), today], now)
+        days = [today - timedelta(days=1), today]
+        sent, cleared = monitor(context.instance, warehouse.get(), coordination.store(), days, now)
         lines = [a.summary for a in sent] + [f"cleared {k}" for k in cleared]
         return dg.SensorResult(skip_reason="; ".join(lines) or "all quiet")
 

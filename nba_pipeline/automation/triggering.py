@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import dagster as dg
 
@@ -26,13 +28,14 @@ from nba_pipeline.automation.jobs import (
 from nba_pipeline.modes import Mode
 from nba_pipeline.observability.alerts import Alert, make_sink
 from nba_pipeline.observability.audit import Event, write_events
-from nba_pipeline.orchestration.store import ACTIVE_CLAIM_STATES, Claim, CoordinationStore, claim_key
+from nba_pipeline.orchestration import breaker, claims
+from nba_pipeline.orchestration.claims import MODEL_TARGET, Claim, target_of
+from nba_pipeline.orchestration.store import CoordinationStore
 from nba_pipeline.partitions import week_of
 from nba_pipeline.phases.predictions.assets import POINTS_MODEL
 from nba_pipeline.resources.warehouse import Warehouse
-from nba_pipeline.tags import CLAIM, RANGE_END, RANGE_START, new_correlation_id, run_tags
+from nba_pipeline.tags import CLAIM, CLAIM_ATTEMPT, RANGE_END, RANGE_START, new_correlation_id, run_tags
 
-LAUNCH_GRACE = timedelta(minutes=2)  # a claim with no run after this was a failed launch
 IN_FLIGHT = (
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -49,9 +52,26 @@ class TriggerContext:
     warehouse: Warehouse
     store: CoordinationStore
     feeds: frozenset[str]
-    now: datetime
+    now: datetime  # the business clock: which game date is today, is a game final
+    wall: Callable[[], datetime]  # the wall clock: claim leases, breaker timeouts (read at each use)
     claimant: str  # the sensor, schedule or person asking
     extra_tags: dict[str, str] = field(default_factory=dict)  # source, scenario
+
+
+def trigger_context(
+    context, clock, warehouse, source, coordination, claimant: str, now: datetime | None = None
+) -> TriggerContext:
+    """A TriggerContext from Dagster resources, for a sensor, a schedule or an asset's admission."""
+    return TriggerContext(
+        instance=context.instance,
+        warehouse=warehouse.get(),
+        store=coordination.store(),
+        feeds=source.active_feeds(),
+        now=now or clock.now(),
+        wall=clock.wall_now,
+        claimant=claimant,
+        extra_tags={"source": source.name, "scenario": source.scenario},
+    )
 
 
 @dataclass(frozen=True)
@@ -132,17 +152,13 @@ def correlation_of(store: CoordinationStore, phase: int, day: date) -> str:
 
 
 def _taken(phase: int, day: date, version: str, held: Claim) -> Outcome:
-    by = f"{held.claimant} ({held.trigger}, {held.mode})"
+    by = f"{held.holder} ({held.trigger}, {held.mode})"
     run = f", run {held.run_id}" if held.run_id else ""
-    state = "ran" if held.state == "done" else "holds it"
-    return Outcome(
-        phase,
-        day,
-        "taken",
-        f"already claimed by {by} at {held.claimed_at:%Y-%m-%d %H:%M} UTC; it {state}{run}",
-        version,
-        held,
-    )
+    if held.state == claims.DONE:
+        reason = f"already built for this version by {by} at {held.claimed_at:%Y-%m-%d %H:%M} UTC{run}; --force builds it again"
+    else:
+        reason = f"already claimed by {by} at {held.claimed_at:%Y-%m-%d %H:%M} UTC; it holds it{run}"
+    return Outcome(phase, day, "taken", reason, version, held)
 
 
 def _job_and_assets(phase: int, mode: Mode) -> tuple[str, tuple[dg.AssetKey, ...]]:
@@ -200,7 +216,7 @@ def outcome_event(ctx: TriggerContext, outcome: Outcome, mode: Mode, trigger: st
         decision=decision.decision.value if decision is not None else None,
         triggered_phase=outcome.phase if kind == "trigger" else None,
         trigger_source=trigger,
-        claimant=outcome.claim.claimant if outcome.claim else ctx.claimant,
+        claimant=outcome.claim.holder if outcome.claim else ctx.claimant,
         duration_seconds=outcome.check_seconds,
         details={
             "reason": outcome.reason,
@@ -224,14 +240,14 @@ def _request(
         return Outcome(phase, day, "held", f"nothing of phase {phase - 1} has been materialized for {day}")
     if force:  # a person's new version on purpose
         version = f"{version}+force-{uuid.uuid4().hex[:8]}"
-    held = ctx.store.get_claim(phase, day, version)
-    if held is not None and held.state in (*ACTIVE_CLAIM_STATES, "done"):
+    held = ctx.store.get_claim(claims.claim_key(target_of(phase), day, version))
+    if held is not None and held.state != claims.RELEASED:
         return _taken(phase, day, version, held)
-    breaker = ctx.store.breaker(phase, day, ctx.now, version)
-    if not breaker.allows_run:
-        retry = breaker.opened_at + timedelta(hours=1)
-        reason = f"circuit breaker open after {breaker.failures} failures; half-opens at {retry:%H:%M} UTC or on new data"
-        return Outcome(phase, day, "held", reason, version, recheck_at=retry)
+    gate = breaker.state_of(ctx.store, target_of(phase), day, ctx.wall(), version)
+    if not gate.allows_run:
+        retry = gate.opened_at + breaker.RETRY_AFTER
+        reason = f"circuit breaker open after {gate.failures} failures; half-opens at {retry:%H:%M} UTC or on new data"
+        return Outcome(phase, day, "held", reason, version, recheck_at=ctx.now + (retry - ctx.wall()))
     running = upstream_running(ctx.instance, phase, day)
     if running:
         return Outcome(
@@ -265,6 +281,7 @@ def _request(
         correlation_id,
         ctx.instance,
         record=True,
+        versions={day: version},
     )[day]
     seconds = round(time.monotonic() - began, 4)
     if not decision.decision.runs:
@@ -278,20 +295,28 @@ def _request(
             decision=decision,
             check_seconds=seconds,
         )
-    won = ctx.store.claim(phase, day, version, ctx.claimant, mode.value, trigger, correlation_id, ctx.now)
+    won = claims.take(
+        ctx.store,
+        target_of(phase),
+        day,
+        version,
+        ctx.claimant,
+        mode.value,
+        trigger,
+        correlation_id,
+        ctx.wall(),
+    )
     if not won.won:
         return _taken(phase, day, version, won.claim)
-    job, keys = _job_and_assets(phase, mode)
-    tags = run_tags(phase, mode.value, trigger, correlation_id, **ctx.extra_tags) | {
-        CLAIM: claim_key(phase, day, version),
-        "nba/decision": decision.decision.value,
-        "nba/quality": f"{decision.quality:.4f}",
-    }
-    if decision.decision.value == "PROCEED_DEGRADED":
-        tags |= {
-            "nba/degraded": "true",
-            "nba/degraded_inputs": ",".join(sorted({*decision.short, *decision.missing_optional})),
-        }
+    with releasing_on_error(ctx, won.claim):
+        job, keys = _job_and_assets(phase, mode)
+        tags = run_tags(phase, mode.value, trigger, correlation_id, **ctx.extra_tags) | claim_tags(won.claim)
+        tags |= {"nba/decision": decision.decision.value, "nba/quality": f"{decision.quality:.4f}"}
+        if decision.decision.value == "PROCEED_DEGRADED":
+            tags |= {
+                "nba/degraded": "true",
+                "nba/degraded_inputs": ",".join(sorted({*decision.short, *decision.missing_optional})),
+            }
     return Outcome(
         phase,
         day,
@@ -311,16 +336,26 @@ def _request(
 def _request_model(ctx: TriggerContext, day: date, mode: Mode, trigger: str, correlation_id: str) -> Outcome:
     """Predictions for a date need the week's model first: train it (once per week) and come back."""
     week = week_of(day)
-    won = ctx.store.claim(5, week, "points_model", ctx.claimant, mode.value, trigger, correlation_id, ctx.now)
+    won = claims.take(
+        ctx.store,
+        MODEL_TARGET,
+        week,
+        "points_model",
+        ctx.claimant,
+        mode.value,
+        trigger,
+        correlation_id,
+        ctx.wall(),
+    )
     if not won.won:
         return Outcome(
             5,
             day,
             "held",
-            f"waiting for the model of the week of {week} (claimed by {won.claim.claimant})",
+            f"waiting for the model of the week of {week} (claimed by {won.claim.holder})",
             recheck_at=ctx.now,
         )
-    tags = run_tags(5, mode.value, trigger, correlation_id, **ctx.extra_tags) | {CLAIM: won.claim.key}
+    tags = run_tags(5, mode.value, trigger, correlation_id, **ctx.extra_tags) | claim_tags(won.claim)
     return Outcome(
         5,
         day,
@@ -335,21 +370,21 @@ def _request_model(ctx: TriggerContext, day: date, mode: Mode, trigger: str, cor
     )
 
 
-def release_failed_launches(ctx: TriggerContext, phase: int) -> list[str]:
-    """Claims whose run never appeared within the grace period are released so a retry can fire;
-    claims whose run did appear are marked launched. Returns one line per release."""
-    released = []
-    for held in ctx.store.pending_claims(ctx.now, max_age=timedelta(days=3)):
-        if held.phase != phase or held.state != "claimed":
-            continue
-        runs = ctx.instance.get_runs(dg.RunsFilter(tags={CLAIM: held.key}), limit=1)
-        if runs:
-            ctx.store.mark_launched(held.phase, held.game_date, held.upstream_version, runs[0].run_id)
-        elif ctx.now - held.claimed_at > LAUNCH_GRACE:
-            reason = f"launch failed: no run within {LAUNCH_GRACE.seconds // 60} min of the claim"
-            if ctx.store.release(held.phase, held.game_date, held.upstream_version, reason, held.claimant):
-                released.append(f"phase {phase} {held.game_date}: {reason}")
-    return released
+def claim_tags(claim: Claim) -> dict[str, str]:
+    """What tells any process which claim a one-date run was launched under (its fencing token too)."""
+    return {CLAIM: claim.key, CLAIM_ATTEMPT: str(claim.attempt)}
+
+
+@contextmanager
+def releasing_on_error(ctx: TriggerContext, claim: Claim) -> Iterator[None]:
+    """A claim won for a request that then fails to go out is released at once, in the same tick."""
+    try:
+        yield
+    except BaseException:
+        claims.release(
+            ctx.store, claim.key, claim.attempt, "the request failed before it was sent", ctx.wall()
+        )
+        raise
 
 
 def send_alerts(warehouse: Warehouse, alerts: list[Alert], now: datetime) -> list[Alert]:
@@ -357,37 +392,39 @@ def send_alerts(warehouse: Warehouse, alerts: list[Alert], now: datetime) -> lis
 
 
 def claim_dates(
-    ctx: TriggerContext, phase: int, days: list[date], mode: str, trigger: str, correlation_id: str
+    ctx: TriggerContext,
+    target: str,
+    days: list[date],
+    mode: str,
+    trigger: str,
+    correlation_id: str,
+    run_id: str,
+    force: bool = False,
 ) -> tuple[dict[date, Claim], dict[date, str]]:
-    """Claims for a range the CLI runs itself (a person's run or a backfill): the dates it won, and
-    for the others who holds them now. Asking to run what already ran is a re-run on purpose (a new
-    version, like `trigger --force`); what someone is running right now is never run twice."""
-    versions = upstream_versions(ctx.instance, phase, days)
+    """Claims for dates a process runs itself (a person's run, a backfill, a run launched from the UI),
+    bound at once to the run about to execute them: the dates won, and for the others who holds them.
+    A date already built for the same version is not built again (whoever built it: the cascade, an
+    earlier command) unless `force` makes a new version on purpose, like `trigger --force`; what
+    someone is running right now is never run twice. The weekly model's claims are keyed by their
+    Monday, like the cascade's."""
+    if target == MODEL_TARGET:
+        versions = dict.fromkeys(days, "points_model")
+    else:
+        versions = upstream_versions(ctx.instance, int(target), days)
     won, taken = {}, {}
     for day in days:
         version = versions[day] or "nothing-upstream"
-        result = ctx.store.claim(phase, day, version, ctx.claimant, mode, trigger, correlation_id, ctx.now)
-        if not result.won and result.claim.state == "done":
-            version = f"{version}+rerun-{uuid.uuid4().hex[:8]}"
-            result = ctx.store.claim(
-                phase, day, version, ctx.claimant, mode, trigger, correlation_id, ctx.now
-            )
-        if result.won:
+        if force:
+            version = f"{version}+force-{uuid.uuid4().hex[:8]}"
+        result = _take(ctx, target, day, version, mode, trigger, correlation_id, run_id)
+        if result.won or result.claim.run_id == run_id:  # ours, or already bound to this very run
             won[day] = result.claim
         else:
-            taken[day] = _taken(phase, day, version, result.claim).reason
+            taken[day] = _taken(result.claim.phase, day, version, result.claim).reason
     return won, taken
 
 
-def finish_claims(
-    store: CoordinationStore, claims: list[Claim], run_id: str, success: bool, now: datetime
-) -> None:
-    """The run's outcome on its claims: done, or released (with the breaker counting the failure)."""
-    for c in claims:
-        if success:
-            store.mark_launched(c.phase, c.game_date, c.upstream_version, run_id)
-            store.mark_done(c.phase, c.game_date, c.upstream_version, run_id)
-            store.record_success(c.phase, c.game_date, now)
-        else:
-            store.release(c.phase, c.game_date, c.upstream_version, f"run {run_id} failed")
-            store.record_failure(c.phase, c.game_date, now, c.upstream_version)
+def _take(ctx, target, day, version, mode, trigger, correlation_id, run_id) -> claims.Taken:
+    return claims.take(
+        ctx.store, target, day, version, ctx.claimant, mode, trigger, correlation_id, ctx.wall(), run_id
+    )

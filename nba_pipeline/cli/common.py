@@ -33,6 +33,9 @@ def source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replay-csv", help="a stats.nba.com LeagueGameLog CSV for --source replay")
     parser.add_argument("--scenario", help="a fault scenario of the simulated league (see README)")
     parser.add_argument("--through", type=int, default=None, help="run phases 1..N only")
+    parser.add_argument(
+        "--force", action="store_true", help="rebuild dates already built for the same inputs (phases 3-6)"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
@@ -42,12 +45,16 @@ def no_source(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
-    """Validated settings: nothing is written before every input has been checked."""
+    """Validated settings: nothing is written before every input has been checked, and never into a
+    data directory built from another source (nba_pipeline.home)."""
+    from nba_pipeline.home import check_home
+
     settings = load_settings(source=args.source, replay_csv=args.replay_csv, scenario=args.scenario)
     if settings.source == "replay":
         from nba_pipeline.sources.replay import check_replay_csv
 
         check_replay_csv(settings.replay_csv)
+    check_home(settings, record=False)
     return settings
 
 

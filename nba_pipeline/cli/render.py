@@ -94,6 +94,8 @@ def print_report(report: dict, heading: str, as_json: bool) -> None:
         console.print(table)
         for error in phase.get("errors", []):
             console.print(f"  [red]✗[/red] {error}")
+        for day, why in phase.get("failed", {}).items():
+            console.print(f"  [red]failed[/red] {day}: {why}")
         held = phase.get("held", {})
         for day, reasons in list(held.items())[:5]:
             console.print(
@@ -234,3 +236,39 @@ def print_retention(days: int, deleted: dict[str, int], as_json: bool) -> None:
         return
     for name, n in deleted.items():
         print(f"{name}: {n} deleted")
+
+
+def print_claims(rows: list[dict], day, as_json: bool) -> None:
+    if as_json:
+        print_json({"date": day.isoformat() if day else None, "claims": rows})
+        return
+    console = _console()
+    if not rows:
+        console.print(f"no claims for {day}" if day else "no active claims")
+        return
+    table = Table("target", "date", "version", "attempt", "state", "holder", "run", "run status", "lease")
+    for r in rows:
+        table.add_row(
+            "model" if r["target"] == "model" else f"phase {r['target']}",
+            r["game_date"],
+            r["version"][:16],
+            str(r["attempt"]),
+            r["state"],
+            r["holder"],
+            (r["run_id"] or "—")[:8],
+            r["run_status"] or "—",
+            r["lease"] if r["state"] != "released" else f"released: {r['released_reason']}",
+        )
+    console.print(table)
+
+
+def print_released(key: str, released, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {"key": key, "released": released is not None, "attempt": released.attempt if released else None}
+        )
+        return
+    if released is None:
+        print(f"nba-pipeline: error: no active claim {key} to release", file=sys.stderr)
+    else:
+        print(f"released {key} attempt {released.attempt} (held by {released.holder})")

@@ -32,6 +32,7 @@ def execute(
     trigger: str,
     as_json: bool,
     history: bool = False,
+    force: bool = False,
 ) -> dict:
     """Run the phases with a progress bar. With `history`, first backfill phases 1-4 over the days a
     model for `start` learns from, when the warehouse does not have them yet."""
@@ -72,7 +73,15 @@ def execute(
                 )
 
             outcomes = run_phases(
-                settings, first, last, upto, run_mode, run_trigger, correlation_id, on_phase=on_phase
+                settings,
+                first,
+                last,
+                upto,
+                run_mode,
+                run_trigger,
+                correlation_id,
+                on_phase=on_phase,
+                force=force and label == "run",  # history is built only where missing
             )
             progress.update(task, completed=upto)
             return outcomes
@@ -96,7 +105,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings, through = settings_of(args), through_of(args)
     report = {
         "date": day.isoformat(),
-        **execute(settings, day, day, through, "manual", "manual", args.json, history=True),
+        **execute(settings, day, day, through, "manual", "manual", args.json, history=True, force=args.force),
     }
     from nba_pipeline.runner import export_paths, predictions_summary
 
@@ -104,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         report["predictions"] = predictions_summary(settings, day)
     report["exports"] = export_paths(settings, day)
     print_report(report, f"nba-pipeline run {day}", args.json)
-    return 0
+    return exit_status(report)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -115,7 +124,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     report = {
         "start": start.isoformat(),
         "end": end.isoformat(),
-        **execute(settings, start, end, through, "backfill", "backfill", args.json),
+        **execute(settings, start, end, through, "backfill", "backfill", args.json, force=args.force),
     }
     print_report(report, f"nba-pipeline backfill {start} → {end}", args.json)
-    return 0
+    return exit_status(report)
+
+
+SOME_DATES_FAILED = 3  # every run finished, and a run failed for some dates: the output names them
+
+
+def exit_status(report: dict) -> int:
+    """0 when every run finished and built what it was asked to (held dates are decisions, reported),
+    3 when a run failed for some dates (also the history a `run` builds first)."""
+    phases = report["phases"] + report.get("history", {}).get("phases", [])
+    return SOME_DATES_FAILED if any(p["status"] == "failed" for p in phases) else 0

@@ -34,6 +34,7 @@ def register(commands) -> None:
 def cmd_status(args: argparse.Namespace) -> int:
     from nba_pipeline.observability.status import date_status, grid
     from nba_pipeline.partitions import et_date, require_partition
+    from nba_pipeline.resources import coordination_for
     from nba_pipeline.resources.warehouse import DuckDBWarehouse
     from nba_pipeline.runner import ensure_instance
 
@@ -44,11 +45,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         require_partition(day)
     settings = settings_of(args)
     now, warehouse = now_of(settings), DuckDBWarehouse(settings.warehouse_path)
+    store = coordination_for(settings).store()
     with ensure_instance(settings) as instance:
         report = (
-            date_status(instance, warehouse, day, now)
+            date_status(instance, warehouse, store, day, now)
             if day
-            else grid(instance, warehouse, et_date(now), args.days)
+            else grid(instance, warehouse, store, et_date(now), args.days)
         )
     if args.json:
         print_json(report)

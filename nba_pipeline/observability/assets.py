@@ -16,6 +16,7 @@ from nba_pipeline.phases import OWNERS, SINGLE_RUN
 from nba_pipeline.phases.export.assets import GROUP, KEYS
 from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
+from nba_pipeline.resources.coordination import CoordinationResource
 from nba_pipeline.resources.warehouse import Warehouse, WarehouseResource
 
 PIPELINE_STATUS = dg.AssetKey(["nba_orchestration", "pipeline_status"])
@@ -80,11 +81,12 @@ def pipeline_status(
     warehouse: WarehouseResource,
     clock: ClockResource,
     exports: BlobStoreResource,
+    coordination: CoordinationResource,
 ) -> dg.MaterializeResult:
     wh, now, days = warehouse.get(), clock.now(), dates_of(context)
     timelines, rows = record_slos(wh, days, now, exported_now=True)
     last = days[-1]
-    status = date_status(context.instance, wh, last, now)
+    status = date_status(context.instance, wh, coordination.store(), last, now)
     window = [timelines[d] for d in sorted(timelines) if d > last - timedelta(days=CHART_DAYS) and d <= last]
     from nba_pipeline.observability.chart import pipeline_chart  # matplotlib: only when drawing
 

@@ -78,7 +78,7 @@ def watch(
     return alerts, cleared
 
 
-def monitor(instance, warehouse, days: list, now: datetime) -> tuple[list[Alert], list[str]]:
+def monitor(instance, warehouse, store, days: list, now: datetime) -> tuple[list[Alert], list[str]]:
     """Watch the dates; send what is news, clear what ended. Returns (sent, cleared)."""
     from nba_pipeline.observability.alerts import make_sink
     from nba_pipeline.observability.eta import typical
@@ -87,7 +87,7 @@ def monitor(instance, warehouse, days: list, now: datetime) -> tuple[list[Alert]
 
     timelines = load_timelines(warehouse, min(days), max(days), now)
     medians, gap = typical(*recent_durations(warehouse, now))
-    running = running_by_date(instance)
+    running = running_by_date(instance, store)
     alerts, cleared = [], []
     for day, t in timelines.items():
         found, ended = watch(t, now, medians, gap, {p: s for (p, d), s in running.items() if d == day})

@@ -1,5 +1,11 @@
-"""Retention: audit rows older than the window (default 365 days) and coordination records older than
-7 days are deleted — daily at 03:30 ET, or `nba-pipeline retention`."""
+"""Retention: audit rows older than the window (default 365 days) and old coordination records are
+deleted — daily at 03:30 ET, or `nba-pipeline retention`.
+
+Each kind of coordination record has its own age, chosen by what it protects: completions, wait
+timers and heartbeats are working state (7 days); the ledger of processed messages and settled runs
+outlives any redelivery Pub/Sub can make (a subscription retains 7 days, a topic up to 31); finished
+claims are what stops a date being run twice for the same version, so they stay as long as anything
+may still ask (90 days); a live claim is never deleted — the sweep frees it."""
 
 from __future__ import annotations
 
@@ -12,12 +18,20 @@ from nba_pipeline.environment import ConfigError
 from nba_pipeline.observability.tables import AUDIT_TABLES
 from nba_pipeline.orchestration.store import CoordinationStore
 from nba_pipeline.partitions import et_date, utc_naive
-from nba_pipeline.resources.clock import ClockResource
+from nba_pipeline.resources.clock import ClockResource, system_now
 from nba_pipeline.resources.coordination import CoordinationResource
 from nba_pipeline.resources.warehouse import Warehouse, WarehouseResource
 
 DEFAULT_DAYS = 365
-STORE_DAYS = 7
+STORE_DAYS = {
+    "completions": 7,
+    "waits": 7,
+    "heartbeats": 7,
+    "breakers": 7,
+    "processed_messages": 35,
+    "claims": 90,  # finished ones only; the store never purges an active claim
+}
+WALL_STAMPED = ("claims", "breakers", "heartbeats")
 RETENTION_ENV = "NBA_PIPELINE_RETENTION_DAYS"
 
 
@@ -50,7 +64,13 @@ def purge(
         if n:
             warehouse.execute(f"DELETE FROM {warehouse.ref(table)} WHERE {where}", params)
         deleted[table.qualified] = int(n)
-    for kind, n in store.purge_older_than(now - timedelta(days=STORE_DAYS)).items():
+    # Each record ages on the clock that stamped it: claims, breakers and heartbeats on the wall clock,
+    # completions, the ledger and wait timers on the business clock (a replayed night stays whole).
+    wall = system_now()
+    cutoffs = {
+        kind: (wall if kind in WALL_STAMPED else now) - timedelta(days=n) for kind, n in STORE_DAYS.items()
+    }
+    for kind, n in store.purge(cutoffs).items():
         deleted[f"coordination.{kind}"] = n
     return deleted
 

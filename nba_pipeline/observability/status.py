@@ -17,12 +17,14 @@ from nba_pipeline.observability.eta import eta, typical
 from nba_pipeline.observability.slo import deadline, evaluate
 from nba_pipeline.observability.tables import ALERTS, ORCHESTRATION_EVENTS, PHASE_COMPLETION_LOG
 from nba_pipeline.observability.timelines import load_timelines, recent_durations
+from nba_pipeline.orchestration.claims import alive_in_flight
+from nba_pipeline.orchestration.store import CoordinationStore
 from nba_pipeline.phases.raw.tables import SCHEDULE
+from nba_pipeline.resources.clock import system_now
 from nba_pipeline.resources.warehouse import Warehouse, read_dates
 from nba_pipeline.tags import PHASE, RANGE_END, RANGE_START
 
 PHASES = range(1, 7)
-IN_FLIGHT = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
 
 
 def done_by_date(instance: dg.DagsterInstance, days: list[date]) -> dict[tuple[int, date], int]:
@@ -38,9 +40,13 @@ def done_by_date(instance: dg.DagsterInstance, days: list[date]) -> dict[tuple[i
     return out
 
 
-def running_by_date(instance: dg.DagsterInstance) -> dict[tuple[int, date], datetime]:
+def running_by_date(
+    instance: dg.DagsterInstance, store: CoordinationStore
+) -> dict[tuple[int, date], datetime]:
+    """(phase, date) -> when its run started, for runs in flight that are really running: a started run
+    whose worker died (no heartbeat) is not, whatever the instance still says."""
     out = {}
-    for record in instance.get_run_records(dg.RunsFilter(statuses=list(IN_FLIGHT))):
+    for record in alive_in_flight(instance, store, system_now()):
         tags = record.dagster_run.tags
         if PHASE not in tags:
             continue
@@ -121,11 +127,13 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def date_status(instance: dg.DagsterInstance, warehouse: Warehouse, day: date, now: datetime) -> dict:
+def date_status(
+    instance: dg.DagsterInstance, warehouse: Warehouse, store: CoordinationStore, day: date, now: datetime
+) -> dict:
     """The status view of one date (the `--json` shape of `nba-pipeline status --date`)."""
     timeline = load_timelines(warehouse, day, day, now)[day]
     done = done_by_date(instance, [day])
-    running = running_by_date(instance)
+    running = running_by_date(instance, store)
     games = games_by_date(warehouse, day, day).get(day)
     decisions = _decisions(warehouse, day)
     phases = []
@@ -167,12 +175,14 @@ def date_status(instance: dg.DagsterInstance, warehouse: Warehouse, day: date, n
     }
 
 
-def grid(instance: dg.DagsterInstance, warehouse: Warehouse, today: date, days: int) -> dict:
+def grid(
+    instance: dg.DagsterInstance, warehouse: Warehouse, store: CoordinationStore, today: date, days: int
+) -> dict:
     """Every date × phase for the `days` dates up to today: done / degraded / missing / not_expected /
     running — a gap of weeks shows as a column of `missing` (DOMAIN §8 item 14)."""
     dates = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
     done = done_by_date(instance, dates)
-    running = running_by_date(instance)
+    running = running_by_date(instance, store)
     games = games_by_date(warehouse, dates[0], dates[-1])
     degraded = degraded_by_date(warehouse, dates[0], dates[-1])
     rows = []

@@ -16,7 +16,7 @@ import dagster as dg
 import pandas as pd
 
 from nba_pipeline.checks import recorded_check_failures
-from nba_pipeline.coverage import Coverage, coverage_by_date
+from nba_pipeline.coverage import UNKNOWN, Coverage, coverage_by_date, schedule_known
 from nba_pipeline.modes import Mode, table_active
 from nba_pipeline.observability.alerts import Alert, make_sink
 from nba_pipeline.observability.tables import DEPENDENCY_CHECK_LOG
@@ -83,7 +83,7 @@ def gather(
     stats = {
         n: _stats(n, frame, schedule, wanted, now) for n, frame in frames.items() if n != "model_registry"
     }
-    loaded = _schedule_loaded(instance, schedule, days)
+    loaded = schedule_known(instance, schedule, days)
     out = {}
     for day in days:
         measured = []
@@ -109,24 +109,13 @@ def gather(
                 )
                 continue
             if spec.table == "nbac_schedule" and day not in loaded:  # never loaded: what to expect is unknown
-                note = ["the schedule for this date has not been loaded"]
+                note = [UNKNOWN]
                 measured.append(measure(spec, 1, 0, None, 1.0, mode, day, now, note))
                 continue
             on = previous[day] if spec.history else day
             measured.append(_measure_table(spec, on, stats[spec.table], mode, day, now, instance))
         out[day] = measured
     return out
-
-
-def _schedule_loaded(
-    instance: dg.DagsterInstance | None, schedule: pd.DataFrame, days: list[date]
-) -> set[date]:
-    """Dates whose schedule was loaded: materialized (possibly with no games), or holding rows."""
-    with_rows = set(schedule.game_date) if not schedule.empty else set()
-    if instance is None:
-        return with_rows
-    done = instance.get_materialized_partitions(TABLES["nbac_schedule"].asset_key)
-    return with_rows | {d for d in days if d.isoformat() in done}
 
 
 def _measure_table(
@@ -174,20 +163,27 @@ def check(
     correlation_id: str,
     instance: dg.DagsterInstance | None = None,
     record: bool = True,
+    versions: dict[date, str | None] | None = None,
 ) -> dict[date, Decision]:
-    """Decide each date; a WAIT starts (or continues) its give-up timer; FAILs and low WAITs alert."""
+    """Decide each date; a WAIT starts (or continues) its give-up timer; FAILs and low WAITs alert.
+    The timer belongs to the inputs' version (`versions`): new upstream data waits afresh."""
     decisions = {}
     for day, tables in gather(warehouse, phase, days, mode, now, active_feeds, instance).items():
         decision = decide(phase, day, mode, tables, now)
         if decision.decision is Verdict.WAIT:
-            decision = decide(
-                phase, day, mode, tables, now, waiting_since=store.wait_started(phase, day, mode.value, now)
-            )
+            version = (versions or {}).get(day) or ""
+            key = wait_key(phase, day, mode, version)
+            decision = decide(phase, day, mode, tables, now, waiting_since=store.wait_started(key, now))
         decisions[day] = decision
     if record:
         write_log(warehouse, decisions, now, correlation_id)
         make_sink(warehouse).send([alert_for(d) for d in decisions.values() if d.alert], now)
     return decisions
+
+
+def wait_key(phase: int, day: date, mode: Mode, version: str) -> str:
+    """A WAIT's give-up timer: per phase, date, mode and version of the inputs waited on."""
+    return f"{phase}|{day.isoformat()}|{mode.value}|{version}"
 
 
 def alert_for(decision: Decision) -> Alert:

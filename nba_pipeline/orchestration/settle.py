@@ -1,9 +1,10 @@
 """Settling a finished run: its completions recorded and published, its claim closed, its breaker moved.
 
-Whoever sees a run finish first settles it — the CLI right after its own runs, the settle sensor for
-runs the daemon launched. Everything here is idempotent (completions are upserts, the claim moves
-once), and the run is marked settled only after the envelopes are published, so a crash in between
-publishes again rather than never (DOMAIN §8 item 6: never marked done before the publish).
+Whoever sees a run finish first settles it — the CLI right after its own runs, the settlement sensor
+for runs the daemon launched, any path's `tidy` for runs that finished unseen (a UI launch, a killed
+worker). Everything here is idempotent, and the run is marked settled only after the envelopes are
+published, so a crash in between publishes again rather than never (DOMAIN §8 item 6: never marked
+done before the publish).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from datetime import UTC, date, datetime
 import dagster as dg
 
 from nba_pipeline.observability.alerts import Alert, make_sink
+from nba_pipeline.orchestration import breaker, claims
 from nba_pipeline.orchestration.bus import SignalBus, subscription_for
 from nba_pipeline.orchestration.envelopes import Envelope
-from nba_pipeline.orchestration.store import Breaker, CoordinationStore, parse_claim_key
+from nba_pipeline.orchestration.store import CoordinationStore
 from nba_pipeline.partitions import date_range
+from nba_pipeline.resources.clock import system_now
 from nba_pipeline.resources.warehouse import Warehouse
-from nba_pipeline.tags import CLAIM, CORRELATION_ID, MODE, PHASE, RANGE_END, RANGE_START
+from nba_pipeline.tags import CORRELATION_ID, MODE, PHASE, RANGE_END, RANGE_START
 
 FINISHED = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 
@@ -104,26 +107,32 @@ def settle_run(
     bus: SignalBus,
     now: datetime,
     warehouse: Warehouse | None = None,
+    wall: datetime | None = None,
 ) -> Settlement:
     """Record, publish and close out one finished run of a phase, once. With a warehouse, also its
-    audit rows (events, the phase completion log) and its alerts (breaker, failed checks, slowness)."""
+    audit rows (events, the phase completion log) and its alerts (breaker, failed checks, slowness).
+
+    Idempotent per run id, also after a crash half-way: completions are upserts, the run's claims move
+    only if they are still this run's (`claims.close`), the breaker counts a run's failure once, audit
+    rows are keyed by id, and the run is marked settled only at the end — so a second settlement
+    finishes what the first could not and changes nothing the first did."""
     record = instance.get_run_record_by_id(run_id)
     if record is None or PHASE not in record.dagster_run.tags or record.dagster_run.status not in FINISHED:
         return Settlement(run_id, "skipped")
     ledger_key = f"run:{run_id}"
     if store.is_processed(ledger_key):
         return Settlement(run_id, "skipped")
+    wall = wall or system_now()
     run = record.dagster_run
     envelopes = run_envelopes(instance, record, now)
-    for envelope in envelopes:
-        store.record_completion(envelope.completion())
+    store.record_completions([e.completion() for e in envelopes])
     by_topic: dict[str, list] = {}
     for envelope in envelopes:
         by_topic.setdefault(envelope.topic, []).append((envelope.to_bytes(), envelope.attributes()))
     for topic, items in by_topic.items():
         bus.ensure(topic, subscription_for(topic))
         bus.publish_many(topic, items)
-    alerts = _close_claim(run, store, now)
+    alerts = close_claims(run, store, wall)
     if warehouse is not None:
         from nba_pipeline.orchestration.run_audit import audit_run
 
@@ -133,33 +142,40 @@ def settle_run(
     return Settlement(run_id, run.status.value.lower(), envelopes, alerts)
 
 
-def _close_claim(run: dg.DagsterRun, store: CoordinationStore, now: datetime) -> list[Alert]:
-    """Success finishes the claim and closes the breaker; failure releases the claim for a retry and
-    counts toward the breaker, which alerts when it opens."""
-    if CLAIM not in run.tags:
-        return []
-    phase, day, version = parse_claim_key(run.tags[CLAIM])
-    if run.status == dg.DagsterRunStatus.SUCCESS:
-        store.mark_done(phase, day, version, run.run_id)
-        store.record_success(phase, day, now)
-        return []
-    store.release(phase, day, version, f"run {run.run_id} {run.status.value.lower()}")
-    breaker = store.record_failure(phase, day, now, version)
-    if breaker.state is not Breaker.OPEN:
-        return []
-    return [
-        Alert(
-            kind="breaker_open",
-            severity="error",
-            summary=f"Phase {phase} for {day}: circuit breaker open after {breaker.failures} failed runs;"
-            " it half-opens in an hour or when new upstream data lands",
-            dedupe_key=f"breaker_open:{phase}:{day}:{breaker.opened_at.isoformat()}",
-            game_date=day,
-            phase=phase,
-            details={"failures": breaker.failures, "last_run": run.run_id},
-            link=f"/runs/{run.run_id}",
+def close_claims(run: dg.DagsterRun, store: CoordinationStore, wall: datetime) -> list[Alert]:
+    """Success finishes the run's claims and closes their breakers; failure releases them for a retry
+    and counts toward each breaker (once per run), which alerts when it opens."""
+    success = run.status == dg.DagsterRunStatus.SUCCESS
+    reason = f"run {run.run_id} {run.status.value.lower()}"
+    alerts = []
+    for claim in claims.claims_of_run(store, run):
+        claims.close(store, claim, run.run_id, success, reason, wall)
+        if success:
+            breaker.record_success(store, claim.target, claim.game_date, wall)
+            continue
+        if claims.closed_by_run(store, claim, run.run_id) is None:
+            continue  # a successor holds the key now: this failure is history, not a trend
+        state = breaker.record_failure(
+            store, claim.target, claim.game_date, wall, claim.upstream_version, run.run_id
         )
-    ]
+        if state.state is breaker.Breaker.OPEN and state.opened_at == wall:
+            alerts.append(_breaker_alert(claim, state, run.run_id))
+    return alerts
+
+
+def _breaker_alert(claim: claims.Claim, state: breaker.BreakerState, run_id: str) -> Alert:
+    what = "The weekly model" if claim.target == claims.MODEL_TARGET else f"Phase {claim.target}"
+    return Alert(
+        kind="breaker_open",
+        severity="error",
+        summary=f"{what} for {claim.game_date}: circuit breaker open after {state.failures} failed runs;"
+        " it half-opens in an hour or when new upstream data lands",
+        dedupe_key=f"breaker_open:{claim.target}:{claim.game_date}:{state.opened_at.isoformat()}",
+        game_date=claim.game_date,
+        phase=claim.phase,
+        details={"failures": state.failures, "last_run": run_id},
+        link=f"/runs/{run_id}",
+    )
 
 
 def unsettled_runs(
@@ -174,3 +190,43 @@ def unsettled_runs(
     phase_runs = [r.dagster_run.run_id for r in records if PHASE in r.dagster_run.tags]
     settled = store.processed_among([f"run:{run_id}" for run_id in phase_runs])  # one ledger read
     return [run_id for run_id in phase_runs if f"run:{run_id}" not in settled]
+
+
+@dataclass
+class Tidy:
+    """One pass of the janitor: the claim sweep, then settlement of every finished run it found or the
+    caller names, each run on its own (one that fails to settle is reported, the others go on)."""
+
+    sweep: claims.Sweep
+    settled: list[Settlement] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # run id -> the error that stopped it
+
+    def lines(self) -> list[str]:
+        done = [f"{s.run_id[:8]} {s.status} ({len(s.envelopes)} envelopes)" for s in self.settled]
+        errors = [f"{run_id[:8]} not settled: {error}" for run_id, error in self.failed.items()]
+        return self.sweep.lines() + done + errors
+
+
+def tidy(
+    instance: dg.DagsterInstance,
+    store: CoordinationStore,
+    bus: SignalBus,
+    now: datetime,
+    warehouse: Warehouse | None,
+    wall: datetime,
+    also: list[str] = (),
+) -> Tidy:
+    """Sweep the claims (dead runs failed, expired launches released) and settle the finished runs
+    still holding claims plus `also`; every path calls this before it takes claims of its own."""
+    report = Tidy(claims.sweep(store, instance, wall))
+    for run_id in dict.fromkeys([*report.sweep.to_settle, *also]):
+        try:
+            settlement = settle_run(instance, run_id, store, bus, now, warehouse, wall)
+        except Exception as exc:  # noqa: BLE001 - one run that cannot be settled never blocks the rest
+            report.failed[run_id] = (
+                f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            )
+            continue
+        if settlement.status != "skipped":
+            report.settled.append(settlement)
+    return report

@@ -23,6 +23,7 @@ PHASES = (
     Phase(6, "phase6_export", "export"),
 )
 PHASE_BY_NUMBER = {p.number: p for p in PHASES}
+PHASE_OF_GROUP = {p.group: p.number for p in PHASES}
 
 # Every partitioned asset materializes a range in one run (ARCHITECTURE §7).
 SINGLE_RUN = dg.BackfillPolicy.single_run()

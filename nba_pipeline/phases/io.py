@@ -14,9 +14,9 @@ import duckdb
 import pandas as pd
 
 from nba_pipeline.checks import ERROR, ROWS_WRITTEN, WARN, Verdict, check_spec, emit_check
-from nba_pipeline.coverage import Coverage, Excuse, coverage_by_date
+from nba_pipeline.coverage import UNKNOWN, Coverage, Excuse, coverage_by_date
 from nba_pipeline.partitions import GAME_DATE_PARTITIONS, dates_of, season_start, utc_naive
-from nba_pipeline.phases import OWNERS, SINGLE_RUN
+from nba_pipeline.phases import OWNERS, PHASE_OF_GROUP, SINGLE_RUN
 from nba_pipeline.phases.quality import (
     COMPLETE,
     COMPLETE_HELP,
@@ -125,6 +125,98 @@ def run_decision(context: dg.AssetExecutionContext) -> dict:
     return {"decision": tags[DECISION], **degraded}
 
 
+def replace_spans(warehouse: Warehouse, table: Table, frame: pd.DataFrame, days: Sequence[date]) -> int:
+    """Replace the rows of exactly `days` (consecutive dates together): a failed date in between keeps
+    its old rows."""
+    written = 0
+    for first, last in spans_of(days):
+        written += warehouse.replace_dates(table, in_range(frame, first, last), first, last)
+    return written
+
+
+def spans_of(days: Sequence[date]) -> list[tuple[date, date]]:
+    spans: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if spans and day == spans[-1][1] + timedelta(days=1):
+            spans[-1] = (spans[-1][0], day)
+        else:
+            spans.append((day, day))
+    return spans
+
+
+def in_range(frame: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    day = pd.to_datetime(frame["game_date"]).dt.date
+    return frame[(day >= first) & (day <= last)]
+
+
+def materialized(
+    context: dg.AssetExecutionContext,
+    key: dg.AssetKey,
+    days: Sequence[date],
+    per_date: Mapping[date, dict],
+    summary: dict,
+    partial: bool,
+) -> Iterator[dg.MaterializeResult]:
+    """The asset's materialization, with each date's own numbers on its partition. When some dates of
+    the run failed (`partial`), only the dates that were built are recorded, one event each; the step
+    then fails, which marks the other dates failed (Dagster cannot record a subset otherwise)."""
+    if partial:
+        for day in days:
+            context.log_event(
+                dg.AssetMaterialization(key, partition=day.isoformat(), metadata={**summary, **per_date[day]})
+            )
+        return
+    if not context.has_partition_key:
+        for day in days:
+            context.add_asset_metadata(per_date[day], asset_key=key, partition_key=day.isoformat())
+    yield dg.MaterializeResult(
+        asset_key=key, metadata=summary if not context.has_partition_key else {**summary, **per_date[days[0]]}
+    )
+
+
+def fail_dates(failed: Mapping[date, str], of: int, single: bool, transient: bool = False) -> None:
+    """End the step for the dates that failed, each with its error; the rest have been recorded."""
+    if not failed:
+        return
+    errors = "; ".join(f"{d}: {why}" for d, why in sorted(failed.items()))
+    raise dg.Failure(
+        f"{len(failed)} of {of} dates failed — {errors}",
+        metadata={
+            "failed_dates": dg.MetadataValue.json({d.isoformat(): why for d, why in sorted(failed.items())})
+        },
+        allow_retries=single and transient,  # a range is re-run for its failed dates by whoever launched it
+    )
+
+
+def build_by_date(
+    build: Callable[[list[date]], pd.DataFrame], days: list[date]
+) -> tuple[pd.DataFrame, dict[date, str]]:
+    """Build the range vectorized; if that fails, build each date on its own so that one bad date
+    fails alone (DOMAIN §8 item 20). Transient errors are not a date's fault: they propagate."""
+    try:
+        return build(days), {}
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:
+        if len(days) == 1:
+            raise
+        frames, failed = [], {}
+        for day in days:
+            try:
+                frames.append(build([day]))
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as exc:  # noqa: BLE001 - recorded as this date's failure
+                failed[day] = f"{type(exc).__name__}: {exc}"[:300]
+        if not failed:
+            raise  # no single date explains it: the range fails as a whole
+        return pd.concat([f for f in frames if not f.empty], ignore_index=True) if frames else frames[
+            0:0
+        ], failed
+
+
 def write_and_check(
     context: dg.AssetExecutionContext,
     warehouse: Warehouse,
@@ -137,30 +229,48 @@ def write_and_check(
     severity: dg.AssetCheckSeverity = ERROR,
     extra: dict | None = None,
     excuses: Mapping[date, Excuse] | None = None,
+    failed: Mapping[date, str] | None = None,
+    unknown: set[date] = frozenset(),
 ) -> Iterator:
-    """Replace the dates' rows, then report and check them.
+    """Replace the dates' rows, then report and check them, each date on its own partition.
 
     `expected=False` (a feed the source does not provide, or one switched off) reports coverage but
     never fails for missing rows. `excuses` names dates whose missing games have a known cause (no
     history to build from yet): they still fail, as WARN with the reason, instead of blocking.
+    `failed` names dates that could not be built: they are neither written nor recorded (the caller
+    fails the step for them once every output is out, with `fail_dates`). `unknown` names dates whose
+    schedule was never loaded: their rows are written, and their `rows_written` and `complete`
+    checks fail with that reason — "0 of 0" is never a pass (DOMAIN §2).
     """
-    excuses = excuses or {}
-    coverage = coverage_by_date(table.name, frame, schedule, days, now)
-    written = warehouse.replace_dates(table, frame, days[0], days[-1])
+    excuses, failed = excuses or {}, failed or {}
+    good = [d for d in days if d not in failed]
+    coverage = coverage_by_date(table.name, frame, schedule, good, now)
+    written = replace_spans(warehouse, table, in_days(frame, good), good)
+    rows_by_day = _rows_by_day(frame)
     wanted = sum(c.expected for c in coverage.values()) if expected else 0
     found = sum(c.found for c in coverage.values())
-    yield dg.MaterializeResult(
-        asset_key=table.asset_key,
-        metadata={
-            "dagster/row_count": written,
-            "games_expected": wanted,
-            "games_covered": found,
-            "completeness": round(min(found, wanted) / wanted, 4) if wanted else 1.0,
-            "dates": len(days),
-            **run_decision(context),
-            **(extra or {}),
-        },
-    )
+    per_date = {
+        d: {
+            "dagster/row_count": int(rows_by_day.get(d, 0)),
+            "games_expected": c.expected if expected else 0,
+            "games_covered": c.found,
+            "completeness": round(min(c.found, c.expected) / c.expected, 4)
+            if expected and c.expected
+            else 1.0,
+        }
+        for d, c in coverage.items()
+    }
+    summary = {
+        "dagster/row_count": written,
+        "games_expected": wanted,
+        "games_covered": found,
+        "completeness": round(min(found, wanted) / wanted, 4) if wanted else 1.0,
+        "dates": len(good),
+        **({"dates_failed": len(failed)} if failed else {}),
+        **run_decision(context),
+        **(extra or {}),
+    }
+    yield from materialized(context, table.asset_key, good, per_date, summary, partial=bool(failed))
 
     def verdict(c: Coverage) -> Verdict:
         want = c.expected if expected else 0
@@ -175,24 +285,37 @@ def write_and_check(
             return Verdict(False, metadata | {"reason": excuses[c.day].reason}, WARN)
         return Verdict(passed, metadata)
 
-    yield from emit_check(
-        context, table.asset_key, ROWS_WRITTEN, {d: verdict(c) for d, c in coverage.items()}, severity
-    )
+    not_measurable = {
+        d: Verdict(False, {"reason": UNKNOWN, "rows": per_date[d]["dagster/row_count"]}, severity)
+        for d in unknown
+        if d in per_date
+    }
+    rows_verdicts = {d: verdict(c) for d, c in coverage.items()} | not_measurable
+    yield from emit_check(context, table.asset_key, ROWS_WRITTEN, rows_verdicts, severity)
     yield from emit_check(
         context,
         table.asset_key,
         COMPLETE,
-        completeness_verdicts(context, table, coverage, expected, now, excuses),
+        completeness_verdicts(context, table, coverage, expected, now, excuses) | not_measurable,
     )
-    yield from emit_check(context, table.asset_key, VALID, validity_verdicts(table, frame, days))
+    yield from emit_check(
+        context, table.asset_key, VALID, validity_verdicts(table, in_days(frame, good), good)
+    )
 
 
-# Tables built from earlier dates' games show the previous day's partition in their lineage.
-HISTORY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+def _rows_by_day(frame: pd.DataFrame) -> dict[date, int]:
+    if frame.empty:
+        return {}
+    return pd.to_datetime(frame["game_date"]).dt.date.value_counts().to_dict()
 
 
+# Tables built from earlier dates' games depend on them on the same date in the asset graph, not the
+# day before: the history is read from the dates before D, but a Dagster backfill (the UI's
+# Materialize) derives a non-root asset's dates from its parents through the partition mapping, and
+# a one-day-back mapping made it build the upcoming contexts for the day after each date asked for.
+# The same-date dependency also keeps the order a range run needs: the summaries first.
 def history_dep(table: Table) -> dg.AssetDep:
-    return dg.AssetDep(table.asset_key, partition_mapping=HISTORY)
+    return dg.AssetDep(table.asset_key)
 
 
 def history_start(first_day: date) -> date:
@@ -218,10 +341,13 @@ def derived_table_asset(
     have a known cause; each of `reconcile` checks the output against the inputs."""
     from nba_pipeline.phases.raw.tables import SCHEDULE
     from nba_pipeline.resources.clock import ClockResource
+    from nba_pipeline.resources.coordination import CoordinationResource
     from nba_pipeline.resources.source import SourceResource
     from nba_pipeline.resources.warehouse import WarehouseResource, read_dates
 
     specs = [check_spec(table.asset_key, r.name, r.description) for r in reconcile]
+
+    phase = PHASE_OF_GROUP[group]
 
     @dg.asset(**table_asset(table, group, deps, more_checks=specs, retry_policy=WAREHOUSE_RETRY))
     def _asset(
@@ -229,7 +355,9 @@ def derived_table_asset(
         warehouse: WarehouseResource,
         clock: ClockResource,
         source: SourceResource,
+        coordination: CoordinationResource,
     ):
+        admitted(context, phase, clock, warehouse, source, coordination)
         wh, now, days = warehouse.get(), clock.now(), dates_of(context)
         with permanent_unless_transient(table.name), wh.session():  # one connection for reads and write
             frames = [read_dates(wh, t, days[0], days[-1]) for t in inputs]
@@ -237,11 +365,44 @@ def derived_table_asset(
                 read_dates(wh, t, history_start(days[0]), days[-1] - timedelta(days=1)) for t in history
             ]
             extra = (source.capabilities(),) if with_capabilities else ()
-            frame = stamped(table, build(*frames, *before, *extra), days, now)
+
+            def build_days(ds: list[date]) -> pd.DataFrame:
+                mine = [in_days(f, ds) for f in frames] if ds != days else frames
+                past = [_before(f, min(ds)) for f in before] if ds != days else before
+                return build(*mine, *past, *extra)
+
+            built, failed = build_by_date(build_days, days)
+            frame = stamped(table, built, days, now)
             schedule = read_dates(wh, SCHEDULE, days[0], days[-1])
             excuses = excuse(schedule, *frames, *before) if excuse else {}
-            yield from write_and_check(context, wh, table, frame, days, schedule, now, excuses=excuses)
+            yield from write_and_check(
+                context, wh, table, frame, days, schedule, now, excuses=excuses, failed=failed
+            )
+        good = [d for d in days if d not in failed]
         for r in reconcile:
-            yield from emit_check(context, table.asset_key, r.name, r.verdicts(frame, *frames, days=days))
+            verdicts = r.verdicts(in_days(frame, good), *[in_days(f, good) for f in frames], days=good)
+            yield from emit_check(context, table.asset_key, r.name, verdicts)
+        fail_dates(failed, len(days), context.has_partition_key)
 
     return _asset
+
+
+def _before(frame: pd.DataFrame, day: date) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame[pd.to_datetime(frame["game_date"]).dt.date < day]
+
+
+def admitted(context, phase: int, clock, warehouse, source, coordination, model: bool = False):
+    """The run's admission for this gated asset: every date it may build, or the step fails with why
+    (orchestration.admission)."""
+    from functools import partial
+
+    from nba_pipeline.automation.triggering import trigger_context
+    from nba_pipeline.orchestration.admission import admit
+
+    admission = admit(
+        context, phase, partial(trigger_context, context, clock, warehouse, source, coordination), model
+    )
+    admission.require_all()
+    return admission

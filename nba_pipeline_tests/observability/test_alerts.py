@@ -19,11 +19,13 @@ from nba_pipeline.observability.monitor import watch
 from nba_pipeline.observability.retention import purge, retention_days
 from nba_pipeline.observability.slo import PhaseSpan, Timeline
 from nba_pipeline.observability.tables import ALERTS, ORCHESTRATION_EVENTS
+from nba_pipeline.orchestration import breaker, claims
 from nba_pipeline.orchestration.run_audit import check_failure_alerts, slow_phase_alert
-from nba_pipeline.orchestration.settle import _close_claim
-from nba_pipeline.orchestration.store import BREAKER_FAILURE_THRESHOLD, Completion, SqliteStore, claim_key
+from nba_pipeline.orchestration.settle import close_claims
+from nba_pipeline.orchestration.store.records import Completion
+from nba_pipeline.orchestration.store.sqlite import SqliteStore
 from nba_pipeline.resources.warehouse import DuckDBWarehouse
-from nba_pipeline.tags import CLAIM
+from nba_pipeline.tags import CLAIM, CLAIM_ATTEMPT
 
 DAY = date(2024, 1, 16)
 P2_DONE = datetime(2024, 1, 16, 15, 0, tzinfo=UTC)  # 10:00 ET on the date itself: same-day
@@ -160,19 +162,21 @@ def test_retention_drops_old_audit_rows_and_old_coordination_records(warehouse, 
     )
     store = SqliteStore(tmp_path / "coordination.sqlite")
     for age in (1, 8):
-        store.record_completion(
-            Completion(
-                date(2025, 2, 1) + timedelta(days=age),
-                2,
-                "p",
-                "success",
-                1,
-                "c",
-                "e",
-                "v",
-                "overnight",
-                now - timedelta(days=age),
-            )
+        store.record_completions(
+            [
+                Completion(
+                    date(2025, 2, 1) + timedelta(days=age),
+                    2,
+                    "p",
+                    "success",
+                    1,
+                    "c",
+                    "e",
+                    "v",
+                    "overnight",
+                    now - timedelta(days=age),
+                )
+            ]
         )
     deleted = purge(warehouse, store, now, days=365)
     assert deleted["nba_orchestration.orchestration_events"] == 2  # before 2024-03-01
@@ -219,15 +223,22 @@ def test_the_fifth_failed_run_opens_the_breaker_and_alerts_once(tmp_path):
     store = SqliteStore(tmp_path / "coordination.sqlite")
     now = P2_DONE
     opened = []
-    for n in range(BREAKER_FAILURE_THRESHOLD):
-        store.claim(3, DAY, "v1", "phase3_analytics_sensor", "overnight", "cascade", "c", now)
+    for n in range(breaker.FAILURE_THRESHOLD):
+        taken = claims.take(
+            store, "3", DAY, "v1", "phase3_analytics_sensor", "overnight", "cascade", "c", now
+        )
         run = dg.DagsterRun(
             job_name="phase3_analytics_job",
             run_id=f"run-{n}",
             status=dg.DagsterRunStatus.FAILURE,
-            tags={CLAIM: claim_key(3, DAY, "v1")},
+            tags={CLAIM: taken.claim.key, CLAIM_ATTEMPT: str(taken.claim.attempt)},
         )
-        opened += _close_claim(run, store, now + timedelta(minutes=n))
+        opened += close_claims(run, store, now + timedelta(minutes=n))
+        opened += close_claims(run, store, now + timedelta(minutes=n, seconds=30))  # settled twice
     assert [a.kind for a in opened] == ["breaker_open"]
-    assert opened[0].summary.startswith("Phase 3 for 2024-01-16: circuit breaker open after 5 failed runs")
-    assert store.get_claim(3, DAY, "v1").state == "released"  # released each time, so a retry could fire
+    assert opened[0].summary == (
+        "Phase 3 for 2024-01-16: circuit breaker open after 5 failed runs;"
+        " it half-opens in an hour or when new upstream data lands"
+    )
+    held = store.get_claim(claims.claim_key("3", DAY, "v1"))
+    assert (held.state, held.attempt) == ("released", 5)  # released each time, so a retry could fire

@@ -13,7 +13,8 @@ import pytest
 
 from nba_pipeline.orchestration import emulators
 from nba_pipeline.orchestration.bus import PubSubBus, SqliteBus
-from nba_pipeline.orchestration.store import FirestoreStore, SqliteStore
+from nba_pipeline.orchestration.store.firestore import FirestoreStore
+from nba_pipeline.orchestration.store.sqlite import SqliteStore
 
 PROJECT = "nba-test"
 

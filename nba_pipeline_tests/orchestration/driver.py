@@ -43,23 +43,23 @@ class Driver:
 
     def tick(self, name: str) -> list[dg.RunRequest]:
         sensor = self.defs.resolve_sensor_def(name)
-        context = dg.build_sensor_context(
+        with dg.build_sensor_context(
             instance=self.instance, cursor=self.cursors.get(name), resources=self.resources()
-        )
-        result = sensor(context)
+        ) as context:
+            result = sensor(context)
         self.cursors[name] = result.cursor if result.cursor is not None else self.cursors.get(name)
         self.skips[name] = result.skip_reason.skip_message if result.skip_reason else ""
         return self._launch(result.run_requests or [])
 
     def schedule(self, name: str, at: datetime) -> list[dg.RunRequest] | str:
         schedule = self.defs.resolve_schedule_def(name)
-        context = dg.build_schedule_context(
+        with dg.build_schedule_context(
             instance=self.instance,
             scheduled_execution_time=at,
             resources=self.resources(),
             repository_def=self.defs.get_repository_def(),
-        )
-        data = schedule.evaluate_tick(context)
+        ) as context:
+            data = schedule.evaluate_tick(context)
         if data.skip_message:
             return data.skip_message
         return self._launch(list(data.run_requests or []), job=schedule.job_name)

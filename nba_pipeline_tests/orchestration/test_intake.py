@@ -103,3 +103,77 @@ def test_intake_records_valid_completions_and_dead_letters_the_rest(bus, store):
         "phase",
         "processor",
     ]
+
+
+def test_an_envelope_dated_outside_the_partitions_is_dead_lettered(bus, store):
+    topic = topic_of(2)
+    bus.ensure(topic, subscription_for(topic))
+    bus.publish(topic, envelope(game_date=date(2099, 12, 31)).to_bytes())
+    bus.publish(topic, envelope(game_date=date(2020, 1, 1)).to_bytes())
+    with dg.DagsterInstance.ephemeral() as instance:
+        report = take_in(bus, store, instance, NOW)
+        materialized = instance.get_latest_storage_id_by_partition(
+            dg.AssetKey(["nba_raw", "nbac_schedule"]), dg.DagsterEventType.ASSET_MATERIALIZATION
+        )
+    assert report.recorded == 0 and materialized == {}
+    reasons = [line.split(": ", 1)[1] for line in report.dead_lettered]
+    assert [r.split(" is not in ")[0] for r in reasons] == [
+        "date outside partitions: game_date 2099-12-31",
+        "date outside partitions: game_date 2020-01-01",
+    ]
+    assert all(r.split(" is not in ")[1].startswith("2021-10-19..") for r in reasons)
+
+
+class LedgerDownOnce:
+    """The real store, whose first write of completion records fails (the store was unreachable)."""
+
+    def __init__(self, store):
+        self.store, self.failed = store, False
+
+    def record_completions(self, completions):
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("coordination store unreachable")
+        return self.store.record_completions(completions)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_a_failed_ledger_write_does_not_materialize_twice_on_redelivery(tmp_path):
+    from nba_pipeline.orchestration.bus import SqliteBus
+    from nba_pipeline.orchestration.store.sqlite import SqliteStore
+
+    now = [1_000_000.0]
+    bus = SqliteBus(tmp_path / "signals.sqlite", clock=lambda: now[0])
+    store = SqliteStore(tmp_path / "coordination.sqlite")
+    topic = topic_of(2)
+    bus.ensure(topic, subscription_for(topic))
+    bus.publish(topic, envelope().to_bytes(), envelope().attributes())
+    key = dg.AssetKey(["nba_raw", "nbac_schedule"])
+    with dg.DagsterInstance.ephemeral() as instance:
+        with pytest.raises(ConnectionError):
+            take_in(bus, LedgerDownOnce(store), instance, NOW)  # materialized, then the records failed
+        now[0] += 61  # past the ack deadline: redelivered
+        report = take_in(bus, store, instance, NOW)
+        events = instance.fetch_materializations(dg.AssetRecordsFilter(key), limit=10).records
+    assert (report.recorded, report.duplicates) == (1, 0)
+    assert len(events) == 1  # one materialization: one upstream version, one phase 3 run
+    assert {c.processor for c in store.completions(DAY, 2)} == {"nbac_schedule"}
+
+
+def test_a_tick_stops_inside_a_batch_when_its_time_is_up_and_loses_nothing(bus, store):
+    topic = topic_of(2)
+    bus.ensure(topic, subscription_for(topic))
+    for n in range(40):
+        bus.publish(topic, envelope(execution_id=f"loader-{n}").to_bytes())
+    readings = iter([0.0, 0.0, 0.0])  # the start, the loop, the first message: then 20 s have passed
+
+    def clock() -> float:
+        return next(readings, 20.0)
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = take_in(bus, store, instance, NOW, clock=clock)
+        rest = take_in(bus, store, instance, NOW)
+    assert (first.recorded, first.deferred) == (1, 39)  # stopped inside the batch, the rest handed back
+    assert (rest.recorded, rest.duplicates, rest.deferred) == (39, 0, 0)

@@ -16,13 +16,16 @@ from nba_pipeline.partitions import GAME_DATE_PARTITIONS, dates_of
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
 from nba_pipeline.phases.analytics.tables import UPCOMING_PLAYER
 from nba_pipeline.phases.export import feed
+from nba_pipeline.phases.io import admitted
 from nba_pipeline.phases.precompute.tables import PLAYER_COMPOSITE, PLAYER_DAILY_CACHE
 from nba_pipeline.phases.predictions.tables import ACCURACY, ACCURACY_SUMMARY, PREDICTIONS
 from nba_pipeline.phases.quality import COMPLETE, VALID
 from nba_pipeline.phases.raw.tables import SCHEDULE
 from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
+from nba_pipeline.resources.coordination import CoordinationResource
 from nba_pipeline.resources.platform import PlatformResource
+from nba_pipeline.resources.source import SourceResource
 from nba_pipeline.resources.warehouse import WarehouseResource, read_dates
 from nba_pipeline.validity import invalid_rows
 
@@ -110,7 +113,10 @@ def json_feed(
     clock: ClockResource,
     exports: BlobStoreResource,
     platform: PlatformResource,
+    source: SourceResource,
+    coordination: CoordinationResource,
 ):
+    admitted(context, 6, clock, warehouse, source, coordination)
     wh, store, now, days = warehouse.get(), exports.get(), clock.now(), dates_of(context)
     read = {
         t: read_dates(wh, t, days[0], days[-1])

@@ -13,6 +13,7 @@ from nba_pipeline.partitions import GAME_DATE_PARTITIONS, MODEL_WEEKS, dates_of,
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
 from nba_pipeline.phases.analytics.tables import PLAYER_GAME_SUMMARY, UPCOMING_PLAYER
 from nba_pipeline.phases.io import (
+    admitted,
     history_start,
     stamped,
     table_asset,
@@ -27,6 +28,8 @@ from nba_pipeline.phases.predictions.tables import ACCURACY, ACCURACY_SUMMARY, M
 from nba_pipeline.phases.raw.tables import SCHEDULE
 from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
+from nba_pipeline.resources.coordination import CoordinationResource
+from nba_pipeline.resources.source import SourceResource
 from nba_pipeline.resources.warehouse import Warehouse, WarehouseResource, read_dates
 from nba_pipeline.text import markdown_table
 
@@ -72,7 +75,10 @@ def points_model(
     warehouse: WarehouseResource,
     clock: ClockResource,
     models: BlobStoreResource,
+    source: SourceResource,
+    coordination: CoordinationResource,
 ):
+    admitted(context, 5, clock, warehouse, source, coordination, model=True)
     wh, store, now = warehouse.get(), models.get(), clock.now()
     cutoffs = [date.fromisoformat(key) for key in context.partition_keys]
     start, end = history_start(cutoffs[0]), cutoffs[-1] - timedelta(days=1)
@@ -202,7 +208,10 @@ def player_prop_predictions(
     warehouse: WarehouseResource,
     clock: ClockResource,
     models: BlobStoreResource,
+    source: SourceResource,
+    coordination: CoordinationResource,
 ):
+    admitted(context, 5, clock, warehouse, source, coordination)
     wh, now, days = warehouse.get(), clock.now(), dates_of(context)
     features, contexts = (
         read_dates(wh, FEATURE_STORE, days[0], days[-1]),
@@ -243,9 +252,14 @@ def player_prop_predictions(
     backfill_policy=SINGLE_RUN,
 )
 def prediction_accuracy(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, clock: ClockResource
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    clock: ClockResource,
+    source: SourceResource,
+    coordination: CoordinationResource,
 ):
     """Phase 5b: grade each date's predictions against what the players scored."""
+    admitted(context, 5, clock, warehouse, source, coordination)
     wh, now, days = warehouse.get(), clock.now(), dates_of(context)
     predictions = read_dates(wh, PREDICTIONS, days[0], days[-1])
     graded = compute.grade(predictions, read_dates(wh, PLAYER_GAME_SUMMARY, days[0], days[-1]))

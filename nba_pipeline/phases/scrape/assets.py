@@ -4,11 +4,13 @@ import dagster as dg
 
 from nba_pipeline.partitions import GAME_DATE_PARTITIONS, dates_of
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
+from nba_pipeline.phases.io import fail_dates, materialized
 from nba_pipeline.phases.raw.parsers import games_in_payload
 from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
+from nba_pipeline.resources.coordination import CoordinationResource
 from nba_pipeline.resources.source import SourceResource
-from nba_pipeline.sources import FEEDS, PermanentSourceError, fetch_with_retries
+from nba_pipeline.sources import FEEDS, PermanentSourceError, SourceError, fetch_with_retries
 
 GROUP = "phase1_scrape"
 # A second tier behind the client's own retries: a feed down for longer gets the step retried.
@@ -44,38 +46,50 @@ def _landing_asset(feed: str) -> dg.AssetsDefinition:
         source: SourceResource,
         landing: BlobStoreResource,
         clock: ClockResource,
-    ) -> dg.MaterializeResult:
+        coordination: CoordinationResource,  # keeps the run's heartbeat going
+    ):
         client, store, now = source.client(), landing.get(), clock.now()
         days = dates_of(context)
         if feed not in source.active_feeds():
             why = "switched off" if feed in source.disabled_feeds else f"not provided by source {client.name}"
-            return dg.MaterializeResult(
+            yield dg.MaterializeResult(
                 metadata={"dagster/row_count": 0, "files": 0, "bytes": 0, "games_covered": 0, "feed": why}
             )
-        files = size = games = retries = 0
+            return
+        per_date, failed, transient = {}, {}, False
         for day in days:
             try:
                 payloads, attempts = fetch_with_retries(client, feed, day, now)
-            except PermanentSourceError as exc:
-                raise dg.Failure(f"{feed} for {day}: {exc}", allow_retries=False) from exc
-            retries += attempts
-            size += store.replace_folder(
-                f"{feed}/{day.isoformat()}", {p.name: p.to_bytes() for p in payloads}
-            )
-            files += len(payloads)
-            games += len(set().union(*(games_in_payload(feed, p.body) for p in payloads))) if payloads else 0
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": files,
-                "files": files,
+            except SourceError as exc:
+                if context.has_partition_key:  # one date: the step's retry policy decides (transient)
+                    if isinstance(exc, PermanentSourceError):
+                        raise dg.Failure(f"{feed} for {day}: {exc}", allow_retries=False) from exc
+                    raise
+                failed[day] = f"{type(exc).__name__}: {exc}"[:300]  # a range: this date fails alone
+                transient |= not isinstance(exc, PermanentSourceError)
+                continue
+            size = store.replace_folder(f"{feed}/{day.isoformat()}", {p.name: p.to_bytes() for p in payloads})
+            games = len(set().union(*(games_in_payload(feed, p.body) for p in payloads))) if payloads else 0
+            per_date[day] = {
+                "dagster/row_count": len(payloads),
+                "files": len(payloads),
                 "bytes": size,
                 "games_covered": games,
-                "retries": retries,
-                "dates": len(days),
-                "source": client.name,
-                "fetched_at": now.isoformat(),
+                "retries": attempts,
             }
-        )
+        good = [d for d in days if d not in failed]
+        summary = {
+            "dagster/row_count": sum(m["files"] for m in per_date.values()),
+            "files": sum(m["files"] for m in per_date.values()),
+            "bytes": sum(m["bytes"] for m in per_date.values()),
+            "games_covered": sum(m["games_covered"] for m in per_date.values()),
+            "retries": sum(m["retries"] for m in per_date.values()),
+            "dates": len(good),
+            "source": client.name,
+            "fetched_at": now.isoformat(),
+        }
+        yield from materialized(context, context.asset_key, good, per_date, summary, partial=bool(failed))
+        fail_dates(failed, len(days), context.has_partition_key, transient)
 
     return _land
 

@@ -21,6 +21,12 @@ from nba_pipeline.sources.sim.scenarios import (
 BOXSCORE_PUBLISH_DELAY = timedelta(minutes=15)
 
 
+def corrupted(payload: Payload) -> Payload:
+    """The same file with its body cut down to an id: valid JSON no parser can read a box score from."""
+    game_id = payload.body.get("game", {}).get("gameId", payload.name)
+    return Payload(payload.name, {"meta": {"version": 1, "code": 500}, "game": {"gameId": game_id}})
+
+
 class SimSource:
     name = "sim"
     provides = frozenset(FEEDS)
@@ -52,9 +58,12 @@ class SimSource:
             )
         if season is None:
             return []
-        return {"boxscores": self._boxscores, "injury_report": self._injuries, "prop_lines": self._props}[
+        payloads = {"boxscores": self._boxscores, "injury_report": self._injuries, "prop_lines": self._props}[
             feed
         ](season, day, now)
+        if feed == "boxscores" and self.scenarios.on("corrupt_payload", day):
+            return [corrupted(p) for p in payloads]
+        return payloads
 
     def boxscore_available_at(self, game: Game) -> datetime | None:
         """When the game's box score appears (None: never, in the partial scenario)."""

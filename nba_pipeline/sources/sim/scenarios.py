@@ -18,6 +18,7 @@ SCENARIOS = {
     "lines_not_published": "no player-points prop lines are published",
     "source_off": "the injury-report feed is switched off (publishes nothing)",
     "source_errors": "the box-score feed fails with transient errors twice per date before answering",
+    "corrupt_payload": "the date's box-score payloads are permanently malformed (no teams, no players)",
 }
 
 LATE_BOXSCORE_DELAY_HOURS = 9
