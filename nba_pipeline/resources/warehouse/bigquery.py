@@ -20,13 +20,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
 from nba_pipeline.resources.warehouse import dialect
-from nba_pipeline.resources.warehouse.table import Table, check_range, last_per_key, missing_columns
+from nba_pipeline.resources.warehouse.table import StagedWrites, Table, missing_columns
 
 SQL = dialect.BIGQUERY
 STAGING_TTL = timedelta(hours=1)
@@ -124,7 +124,7 @@ def parquet(table: Table, frame: pd.DataFrame) -> io.BytesIO:
     return buffer
 
 
-class BigQueryWarehouse:
+class BigQueryWarehouse(StagedWrites):
     def __init__(
         self,
         project: str,
@@ -211,24 +211,6 @@ class BigQueryWarehouse:
         finally:
             if staged:
                 self.client.delete_table(staged, not_found_ok=True)
-
-    def replace_dates(self, table: Table, frame: pd.DataFrame, start: date, end: date) -> int:
-        incoming = table.conform(frame)
-        check_range(table, incoming, start, end)
-        self.ensure(table)
-        self._write(
-            table,
-            None if incoming.empty else incoming,
-            lambda ref, staged: dialect.replace_range(ref, table, start, end, staged),
-        )
-        return len(incoming)
-
-    def upsert(self, table: Table, frame: pd.DataFrame) -> int:
-        incoming = last_per_key(table, table.conform(frame))
-        self.ensure(table)
-        if not incoming.empty:
-            self._write(table, incoming, lambda ref, staged: [dialect.merge(ref, table, staged)])
-        return len(incoming)
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         job = self._run(SQL.sql(sql), params)

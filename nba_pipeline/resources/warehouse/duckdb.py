@@ -12,19 +12,18 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from nba_pipeline.resources.warehouse import dialect
-from nba_pipeline.resources.warehouse.table import Table, check_range, last_per_key, missing_columns
+from nba_pipeline.resources.warehouse.table import StagedWrites, Table, missing_columns
 
 SQL = dialect.DUCKDB
 
 
-class DuckDBWarehouse:
+class DuckDBWarehouse(StagedWrites):
     def __init__(self, path: Path, lock_timeout_s: float = 60.0):
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
@@ -89,7 +88,7 @@ class DuckDBWarehouse:
                 con.execute(SQL.add_column(ref, name, kind))
         self._ensured.add(table.qualified)
 
-    def _transaction(self, table: Table, incoming: pd.DataFrame | None, statements) -> None:
+    def _write(self, table: Table, incoming: pd.DataFrame | None, statements) -> None:
         """The statements on one connection, atomically, with `incoming` visible as `{staged}`."""
         staged = f"incoming_{uuid.uuid4().hex[:12]}"
         with self.connect() as con:
@@ -107,25 +106,6 @@ class DuckDBWarehouse:
             finally:
                 if incoming is not None:
                     con.unregister(staged)
-
-    def replace_dates(self, table: Table, frame: pd.DataFrame, start: date, end: date) -> int:
-        incoming = table.conform(frame)
-        check_range(table, incoming, start, end)
-        self.ensure(table)
-        self._transaction(
-            table,
-            None if incoming.empty else incoming,
-            lambda ref, staged: dialect.replace_range(ref, table, start, end, staged),
-        )
-        return len(incoming)
-
-    def upsert(self, table: Table, frame: pd.DataFrame) -> int:
-        """Rows replace those with the same key, others are added (re-recording an id changes nothing)."""
-        incoming = last_per_key(table, table.conform(frame))
-        self.ensure(table)
-        if not incoming.empty:
-            self._transaction(table, incoming, lambda ref, staged: [dialect.merge(ref, table, staged)])
-        return len(incoming)
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         with self.connect() as con:

@@ -117,6 +117,34 @@ def last_per_key(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop_duplicates(list(table.key), keep="last").reset_index(drop=True)
 
 
+class StagedWrites:
+    """`replace_dates` and `upsert`, the same on both backends: validate, stage the rows, and let the
+    backend's `_write(table, rows or None, statements)` run the dialect's statements atomically."""
+
+    def replace_dates(self, table: Table, frame: pd.DataFrame, start: date, end: date) -> int:
+        from nba_pipeline.resources.warehouse import dialect
+
+        incoming = table.conform(frame)
+        check_range(table, incoming, start, end)
+        self.ensure(table)
+        self._write(
+            table,
+            None if incoming.empty else incoming,
+            lambda ref, staged: dialect.replace_range(ref, table, start, end, staged),
+        )
+        return len(incoming)
+
+    def upsert(self, table: Table, frame: pd.DataFrame) -> int:
+        """Rows replace those with the same key, others are added (re-recording an id changes nothing)."""
+        from nba_pipeline.resources.warehouse import dialect
+
+        incoming = last_per_key(table, table.conform(frame))
+        self.ensure(table)
+        if not incoming.empty:
+            self._write(table, incoming, lambda ref, staged: [dialect.merge(ref, table, staged)])
+        return len(incoming)
+
+
 def read_dates(
     warehouse: Warehouse, table: Table, start: date, end: date, columns: Sequence[str] | None = None
 ) -> pd.DataFrame:
