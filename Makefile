@@ -2,11 +2,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+EMU := .venv-emulators
 export NBA_PIPELINE_HOME ?= $(CURDIR)/.nba
 DEMO_DATE ?= 2024-01-15
 DEMO_NOW ?= 2024-01-16T12:00:00-05:00
 
-.PHONY: install demo test dev lint bench clean
+.PHONY: install emulators-install emulators-up emulators-down demo prod-demo test dev lint bench clean
 
 $(BIN)/nba-pipeline: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +17,35 @@ $(BIN)/nba-pipeline: pyproject.toml
 
 install: $(BIN)/nba-pipeline
 
+# The BigQuery and GCS emulators, in their own virtualenv (they pin their own DuckDB).
+$(EMU)/bin/bqemulator: requirements-emulators.txt
+	$(PYTHON) -m venv $(EMU)
+	$(EMU)/bin/pip install --quiet --upgrade pip
+	$(EMU)/bin/pip install --quiet -r requirements-emulators.txt
+	mkdir -p $(EMU)/home/.duckdb/extensions/v1.5.5/linux_amd64
+	cp $(EMU)/lib/python3*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension \
+		$(EMU)/home/.duckdb/extensions/v1.5.5/linux_amd64/
+	@touch $@
+
+emulators-install: $(EMU)/bin/bqemulator
+
+emulators-up: install emulators-install
+	$(BIN)/nba-pipeline emulators up
+
+emulators-down: install
+	$(BIN)/nba-pipeline emulators down
+
 demo: install
 	NBA_PIPELINE_NOW=$(DEMO_NOW) $(BIN)/nba-pipeline run --date $(DEMO_DATE)
 
-test: install
+# The same job as `make demo`, on the production stack: BigQuery and GCS emulators, Firestore and
+# Pub/Sub emulators, a Dagster instance in Postgres. Everything it starts it stops.
+PROD_HOME ?= $(CURDIR)/.nba-prod
+prod-demo: install emulators-install
+	NBA_PIPELINE_HOME=$(PROD_HOME) NBA_PIPELINE_NOW=$(DEMO_NOW) $(BIN)/nba-pipeline emulators run -- \
+		$(BIN)/nba-pipeline run --date $(DEMO_DATE)
+
+test: install emulators-install
 	$(BIN)/ruff check nba_pipeline nba_pipeline_tests benchmarks
 	$(BIN)/pytest -q
 

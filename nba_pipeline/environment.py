@@ -32,6 +32,8 @@ class GcpSettings:
     location: str
     landing_bucket: str
     export_prefix: str = "v1"
+    bigquery_endpoint: str = ""  # BIGQUERY_EMULATOR_HOST: the BigQuery emulator instead of Google's API
+    storage_endpoint: str = ""  # STORAGE_EMULATOR_HOST: the GCS emulator instead of Google's API
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ def load_gcp_settings(environ: Mapping[str, str]) -> GcpSettings:
             environ, "NBA_PIPELINE_LANDING_BUCKET", "the GCS bucket for raw payloads and exports"
         ),
         export_prefix=environ.get("NBA_PIPELINE_EXPORT_PREFIX", "v1"),
+        bigquery_endpoint=environ.get("BIGQUERY_EMULATOR_HOST", "").strip(),
+        storage_endpoint=environ.get("STORAGE_EMULATOR_HOST", "").strip(),
     )
 
 

@@ -447,13 +447,12 @@ def cli_coordination(
 ) -> Coordination:
     from nba_pipeline.automation.triggering import TriggerContext
     from nba_pipeline.orchestration.claims import holder_id
-    from nba_pipeline.resources import clock_for, coordination_for
-    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+    from nba_pipeline.resources import clock_for, coordination_for, warehouse_for
 
     coordination = coordination_for(settings)
     context = TriggerContext(
         instance=instance,
-        warehouse=DuckDBWarehouse(settings.warehouse_path),
+        warehouse=warehouse_for(settings),
         store=coordination.store(),
         feeds=active_feeds(settings),
         now=clock_for(settings).now(),
@@ -469,15 +468,14 @@ def readiness_gate(
 ) -> Gate:
     from nba_pipeline.modes import Mode
     from nba_pipeline.orchestration.dependency import check
-    from nba_pipeline.resources import clock_for, coordination_for
-    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+    from nba_pipeline.resources import clock_for, coordination_for, warehouse_for
 
     clock, store = clock_for(settings), coordination_for(settings).store()
     feeds = active_feeds(settings)
 
     def gate(days: list[date]) -> dict:
         return check(
-            DuckDBWarehouse(settings.warehouse_path),
+            warehouse_for(settings),
             store,
             phase,
             days,
@@ -509,10 +507,11 @@ def missing_history(settings: Settings, day: date, instance: dg.DagsterInstance)
 def predictions_summary(settings: Settings, day: date) -> dict[str, dict[str, int]]:
     """{system: {OVER, UNDER, PASS, NO_LINE}} for the date's predictions in the warehouse."""
     from nba_pipeline.phases.predictions.tables import PREDICTIONS
-    from nba_pipeline.resources.warehouse import DuckDBWarehouse, read_dates
+    from nba_pipeline.resources import warehouse_for
+    from nba_pipeline.resources.warehouse import read_dates
 
     frame = read_dates(
-        DuckDBWarehouse(settings.warehouse_path),
+        warehouse_for(settings),
         PREDICTIONS,
         day,
         day,
@@ -525,12 +524,14 @@ def predictions_summary(settings: Settings, day: date) -> dict[str, dict[str, in
 
 
 def export_paths(settings: Settings, day: date) -> dict[str, str]:
-    """The feed's files for the date that exist in the local exports folder."""
+    """The feed's files for the date that exist in the exports store (a folder, or GCS in prod)."""
     from nba_pipeline.phases.export.assets import path_of
     from nba_pipeline.phases.export.feed import FILES
+    from nba_pipeline.resources import blobs_for
 
-    paths = {name: settings.export_dir / path_of(name, day) for name in FILES}
-    return {name: str(path) for name, path in paths.items() if path.exists()}
+    store = blobs_for(settings, "exports").get()
+    paths = {name: path_of(name, day) for name in FILES}
+    return {name: store.uri(path) for name, path in paths.items() if store.exists(path)}
 
 
 def active_feeds(settings: Settings) -> frozenset[str]:

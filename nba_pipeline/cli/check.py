@@ -28,8 +28,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     mode = parse_mode(args.mode) if args.mode else None
     settings = settings_of(args)
     from nba_pipeline.orchestration.dependency import check
-    from nba_pipeline.resources import coordination_for
-    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+    from nba_pipeline.resources import coordination_for, warehouse_for
     from nba_pipeline.runner import active_feeds, ensure_instance
     from nba_pipeline.tags import new_correlation_id
 
@@ -37,7 +36,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     mode = mode or date_mode(day, now)
     with ensure_instance(settings) as instance:
         decision = check(
-            DuckDBWarehouse(settings.warehouse_path),
+            warehouse_for(settings),
             coordination_for(settings).store(),
             args.phase,
             [day],

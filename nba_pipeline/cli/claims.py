@@ -55,17 +55,16 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 def _tidy(settings, instance, store) -> None:
     from nba_pipeline.orchestration.settle import tidy
-    from nba_pipeline.resources import clock_for, coordination_for
-    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+    from nba_pipeline.resources import clock_for, coordination_for, warehouse_for
 
     clock = clock_for(settings)
-    warehouse = DuckDBWarehouse(settings.warehouse_path)
+    warehouse = warehouse_for(settings)
     tidy(instance, store, coordination_for(settings).bus(), clock.now(), warehouse, clock.wall_now())
 
 
 def _record_release(settings, released, reason: str) -> None:
     from nba_pipeline.observability.audit import Event, write_events
-    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+    from nba_pipeline.resources import warehouse_for
 
     now = now_of(settings)
     event = Event(
@@ -78,4 +77,4 @@ def _record_release(settings, released, reason: str) -> None:
         claimant=released.holder,
         details={"key": released.key, "attempt": released.attempt, "reason": reason, "by": "operator"},
     )
-    write_events(DuckDBWarehouse(settings.warehouse_path), [event], now)
+    write_events(warehouse_for(settings), [event], now)

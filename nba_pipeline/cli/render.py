@@ -272,3 +272,24 @@ def print_released(key: str, released, as_json: bool) -> None:
         print(f"nba-pipeline: error: no active claim {key} to release", file=sys.stderr)
     else:
         print(f"released {key} attempt {released.attempt} (held by {released.holder})")
+
+
+def print_stack(services, then: str) -> None:
+    """One line per service of the local production stack (on stderr: stdout is the command's)."""
+    for s in services:
+        where = ", ".join(f"{k}={v}" for k, v in s.env.items() if k.endswith(("_HOST", "_PORT")))
+        print(
+            f"{s.kind:<9} ready in {s.seconds_to_ready:>5.2f} s  {where}  (process group {s.pgid})",
+            file=sys.stderr,
+        )
+    print(then, file=sys.stderr)
+
+
+def print_doctor(problems: list[str], as_json: bool) -> None:
+    if as_json:
+        print_json({"ok": not problems, "problems": problems})
+        return
+    for line in problems:
+        print(f"problem: {line}")
+    if not problems:
+        print("ok: the production configuration is complete")

@@ -34,8 +34,7 @@ def register(commands) -> None:
 def cmd_status(args: argparse.Namespace) -> int:
     from nba_pipeline.observability.status import date_status, grid
     from nba_pipeline.partitions import et_date, require_partition
-    from nba_pipeline.resources import coordination_for
-    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+    from nba_pipeline.resources import coordination_for, warehouse_for
     from nba_pipeline.runner import ensure_instance
 
     if args.days is not None and not 1 <= args.days <= 3650:
@@ -44,7 +43,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if day:
         require_partition(day)
     settings = settings_of(args)
-    now, warehouse = now_of(settings), DuckDBWarehouse(settings.warehouse_path)
+    now, warehouse = now_of(settings), warehouse_for(settings)
     store = coordination_for(settings).store()
     with ensure_instance(settings) as instance:
         report = (
@@ -61,12 +60,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_retention(args: argparse.Namespace) -> int:
     from nba_pipeline.observability.retention import purge, retention_days
-    from nba_pipeline.resources import coordination_for
-    from nba_pipeline.resources.warehouse import DuckDBWarehouse
+    from nba_pipeline.resources import coordination_for, warehouse_for
 
     days = retention_days(args.days)
     settings = settings_of(args)
     store = coordination_for(settings).store()
-    deleted = purge(DuckDBWarehouse(settings.warehouse_path), store, now_of(settings), days)
+    deleted = purge(warehouse_for(settings), store, now_of(settings), days)
     print_retention(days, deleted, args.json)
     return 0

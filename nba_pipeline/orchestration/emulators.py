@@ -95,6 +95,14 @@ def _http(method: str, url: str, timeout_s: float = 5.0) -> int:
         return response.status
 
 
+def answers(url: str) -> bool:
+    """The emulator at `url` is up: its root answers 200."""
+    try:
+        return _http("GET", url + "/", timeout_s=1.0) == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 @dataclass
 class Emulator:
     kind: str
@@ -111,10 +119,7 @@ class Emulator:
         return "PUBSUB_EMULATOR_HOST" if self.kind == PUBSUB else "FIRESTORE_EMULATOR_HOST"
 
     def answers(self) -> bool:
-        try:
-            return _http("GET", self.url + "/", timeout_s=1.0) == 200
-        except (urllib.error.URLError, OSError):
-            return False
+        return answers(self.url)
 
     def reset(self, project: str = DEFAULT_PROJECT) -> None:
         """Forget every topic, subscription and message, or every document of `project`."""
@@ -130,27 +135,34 @@ class Emulator:
             return ""
 
     def stop(self, grace_s: float = 5.0) -> None:
-        """SIGTERM to the process group, SIGKILL to whatever is left after the grace period."""
-        pgid = self.process.pid  # start_new_session=True made the launcher its group's leader
-        for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(pgid, sig)
-            except ProcessLookupError:
-                break
-            deadline = time.monotonic() + wait_s
-            while time.monotonic() < deadline and _group_alive(self.process, pgid):
-                time.sleep(0.05)
-            if not _group_alive(self.process, pgid):
-                break
-        self.process.poll()
+        # start_new_session=True made the launcher its group's leader
+        stop_group(self.process.pid, grace_s, self.process)
 
 
-def _group_alive(leader: subprocess.Popen, pgid: int) -> bool:
-    leader.poll()  # reap the leader, or its zombie keeps the group "alive"
+def stop_group(pgid: int, grace_s: float = 5.0, leader: subprocess.Popen | None = None) -> None:
+    """SIGTERM to the process group, SIGKILL to whatever is left after the grace period. `leader`:
+    our own child that leads it (reaped here, or its zombie keeps the group "alive")."""
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and group_alive(pgid, leader):
+            time.sleep(0.05)
+        if not group_alive(pgid, leader):
+            break
+    if leader is not None:
+        leader.poll()
+
+
+def group_alive(pgid: int, leader: subprocess.Popen | None = None) -> bool:
+    if leader is not None:
+        leader.poll()
     try:
         os.killpg(pgid, 0)
         return True
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         return False
 
 

@@ -100,6 +100,7 @@ def table_asset(
         owners=OWNERS,
         check_specs=[*table_checks(table, severity), *more_checks],
         metadata=table_metadata(table),
+        pool=table.write_pool,  # BigQuery: at most 2 concurrent writers per table (deploy/dagster.yaml)
         **extra,
     )
 

@@ -10,7 +10,7 @@ from nba_pipeline.resources.clock import ClockResource
 from nba_pipeline.resources.coordination import CoordinationResource
 from nba_pipeline.resources.platform import PlatformResource
 from nba_pipeline.resources.source import SourceResource
-from nba_pipeline.resources.warehouse import WarehouseResource
+from nba_pipeline.resources.warehouse import Warehouse, WarehouseResource
 
 
 def clock_for(settings: Settings) -> ClockResource:
@@ -35,34 +35,44 @@ def coordination_for(settings: Settings) -> CoordinationResource:
     )
 
 
-def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
-    clock, source, coordination = clock_for(settings), source_for(settings), coordination_for(settings)
-    platform = PlatformResource(halt=settings.halt)
+def warehouse_resource_for(settings: Settings) -> WarehouseResource:
+    """DuckDB under NBA_PIPELINE_HOME locally; BigQuery (its emulator with BIGQUERY_EMULATOR_HOST) in prod."""
     if settings.env == "prod":
         gcp = settings.gcp
-        return {
-            "clock": clock,
-            "platform": platform,
-            "source": source,
-            "coordination": coordination,
-            "warehouse": WarehouseResource(kind="bigquery", project=gcp.project, location=gcp.location),
-            "landing": BlobStoreResource(
-                gcs_bucket=gcp.landing_bucket, gcs_prefix="landing", gcs_project=gcp.project
-            ),
-            "exports": BlobStoreResource(
-                gcs_bucket=gcp.landing_bucket, gcs_prefix=gcp.export_prefix, gcs_project=gcp.project
-            ),
-            "models": BlobStoreResource(
-                gcs_bucket=gcp.landing_bucket, gcs_prefix="models", gcs_project=gcp.project
-            ),
-        }
+        return WarehouseResource(
+            kind="bigquery", project=gcp.project, location=gcp.location, endpoint=gcp.bigquery_endpoint
+        )
+    return WarehouseResource(kind="duckdb", duckdb_path=str(settings.warehouse_path))
+
+
+def warehouse_for(settings: Settings) -> Warehouse:
+    """The environment's warehouse, for code outside a Dagster step (the CLI, the runner's gate)."""
+    return warehouse_resource_for(settings).get()
+
+
+def blobs_for(settings: Settings, folder: str) -> BlobStoreResource:
+    """`landing`, `exports` or `models`: a folder under NBA_PIPELINE_HOME locally, a prefix of the
+    landing bucket in prod (the exports under NBA_PIPELINE_EXPORT_PREFIX)."""
+    if settings.env == "prod":
+        gcp = settings.gcp
+        return BlobStoreResource(
+            gcs_bucket=gcp.landing_bucket,
+            gcs_prefix=gcp.export_prefix if folder == "exports" else folder,
+            gcs_project=gcp.project,
+            gcs_endpoint=gcp.storage_endpoint,
+        )
+    local = {"landing": settings.landing_dir, "exports": settings.export_dir, "models": settings.models_dir}
+    return BlobStoreResource(local_root=str(local[folder]))
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
-        "clock": clock,
-        "platform": platform,
-        "source": source,
-        "coordination": coordination,
-        "warehouse": WarehouseResource(kind="duckdb", duckdb_path=str(settings.warehouse_path)),
-        "landing": BlobStoreResource(local_root=str(settings.landing_dir)),
-        "exports": BlobStoreResource(local_root=str(settings.export_dir)),
-        "models": BlobStoreResource(local_root=str(settings.models_dir)),
+        "clock": clock_for(settings),
+        "platform": PlatformResource(halt=settings.halt),
+        "source": source_for(settings),
+        "coordination": coordination_for(settings),
+        "warehouse": warehouse_resource_for(settings),
+        "landing": blobs_for(settings, "landing"),
+        "exports": blobs_for(settings, "exports"),
+        "models": blobs_for(settings, "models"),
     }

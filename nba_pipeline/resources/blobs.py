@@ -17,6 +17,8 @@ class BlobStore(Protocol):
 
     def read(self, path: str) -> bytes: ...
 
+    def exists(self, path: str) -> bool: ...
+
     def list(self, folder: str) -> list[str]: ...
 
     def replace_folder(self, folder: str, files: dict[str, bytes]) -> int: ...
@@ -44,6 +46,9 @@ class LocalBlobStore:
     def read(self, path: str) -> bytes:
         return self._path(path).read_bytes()
 
+    def exists(self, path: str) -> bool:
+        return self._path(path).is_file()
+
     def list(self, folder: str) -> list[str]:
         base = self._path(folder)
         if not base.is_dir():
@@ -65,19 +70,35 @@ class LocalBlobStore:
         return str(self._path(path))
 
 
+def make_storage_client(project: str | None, endpoint: str | None = None):
+    """The one place a GCS client is built: against `endpoint` (the GCS emulator, anonymous) or
+    Google's API with the ambient credentials."""
+    from google.cloud import storage
+
+    if not endpoint:
+        return storage.Client(project=project)
+    from google.auth.credentials import AnonymousCredentials
+
+    url = endpoint if "://" in endpoint else f"http://{endpoint}"
+    return storage.Client(
+        project=project or "emulator",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": url},
+    )
+
+
 class GcsBlobStore:
-    def __init__(self, bucket: str, prefix: str, project: str | None = None):
+    def __init__(self, bucket: str, prefix: str, project: str | None = None, endpoint: str | None = None):
         self.bucket_name = bucket
         self.prefix = prefix.strip("/")
         self.project = project
+        self.endpoint = endpoint or None
         self._bucket = None
 
     @property
     def bucket(self):
         if self._bucket is None:
-            from google.cloud import storage
-
-            self._bucket = storage.Client(project=self.project).bucket(self.bucket_name)
+            self._bucket = make_storage_client(self.project, self.endpoint).bucket(self.bucket_name)
         return self._bucket
 
     def _name(self, path: str) -> str:
@@ -88,6 +109,9 @@ class GcsBlobStore:
 
     def read(self, path: str) -> bytes:
         return self.bucket.blob(self._name(path)).download_as_bytes()
+
+    def exists(self, path: str) -> bool:
+        return self.bucket.blob(self._name(path)).exists()
 
     def list(self, folder: str) -> list[str]:
         start = len(self.prefix) + 1 if self.prefix else 0
@@ -106,16 +130,20 @@ class GcsBlobStore:
 
 
 class BlobStoreResource(dg.ConfigurableResource):
-    """A local folder (`local_root`) or a GCS bucket and prefix (`gcs_bucket`, `gcs_prefix`)."""
+    """A local folder (`local_root`) or a GCS bucket and prefix (`gcs_bucket`, `gcs_prefix`;
+    `gcs_endpoint` for the GCS emulator)."""
 
     local_root: str = ""
     gcs_bucket: str = ""
     gcs_prefix: str = ""
     gcs_project: str = ""
+    gcs_endpoint: str = ""
 
     def get(self) -> BlobStore:
         if self.gcs_bucket:
-            return GcsBlobStore(self.gcs_bucket, self.gcs_prefix, self.gcs_project or None)
+            return GcsBlobStore(
+                self.gcs_bucket, self.gcs_prefix, self.gcs_project or None, self.gcs_endpoint or None
+            )
         if not self.local_root:
             raise ValueError("a blob store needs local_root or gcs_bucket")
         return LocalBlobStore(Path(self.local_root))

@@ -250,6 +250,7 @@ def player_prop_predictions(
     check_specs=table_checks(ACCURACY, WARN) + table_checks(ACCURACY_SUMMARY, WARN),
     partitions_def=GAME_DATE_PARTITIONS,
     backfill_policy=SINGLE_RUN,
+    pool=ACCURACY.write_pool,  # the only writer of both tables: one pool stands for the pair
 )
 def prediction_accuracy(
     context: dg.AssetExecutionContext,

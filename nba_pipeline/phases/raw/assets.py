@@ -122,6 +122,7 @@ def nbac_schedule(
     ],
     partitions_def=GAME_DATE_PARTITIONS,
     backfill_policy=SINGLE_RUN,
+    pool=GAMEBOOK.write_pool,  # the only writer of both tables: one pool stands for the pair
 )
 def boxscore_tables(
     context: dg.AssetExecutionContext,

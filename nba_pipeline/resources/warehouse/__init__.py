@@ -1,0 +1,31 @@
+"""The warehouse: DuckDB locally, BigQuery in production, behind one small interface.
+
+`table` declares tables and the `Warehouse` interface; `dialect` holds every SQL difference between
+the two engines; `duckdb` and `bigquery` are the backends; `resource` the Dagster resource. Writes
+replace a range of partition dates or merge rows by key, atomically; queries use `$name` parameters
+and `ref()` table references, never input spliced into SQL.
+"""
+
+from nba_pipeline.resources.warehouse.bigquery import BigQueryWarehouse, bigquery_parameters, to_bigquery_sql
+from nba_pipeline.resources.warehouse.duckdb import DuckDBWarehouse
+from nba_pipeline.resources.warehouse.resource import WarehouseResource
+from nba_pipeline.resources.warehouse.table import (
+    TYPES,
+    Table,
+    Warehouse,
+    missing_columns,
+    read_dates,
+)
+
+__all__ = [
+    "TYPES",
+    "BigQueryWarehouse",
+    "DuckDBWarehouse",
+    "Table",
+    "Warehouse",
+    "WarehouseResource",
+    "bigquery_parameters",
+    "missing_columns",
+    "read_dates",
+    "to_bigquery_sql",
+]
