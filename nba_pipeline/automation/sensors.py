@@ -179,10 +179,13 @@ def _failed_recently(ctx: TriggerContext, phase: int) -> set[date]:
 
 
 def _date_error(ctx: TriggerContext, sensor: str, phase: int, day: date, exc: Exception, times: int) -> str:
-    """One line for the tick, and one alert for the first time this date raises this error."""
+    """One line for the tick, and one alert for the first time this date raises this error — not for
+    a transient one (the warehouse locked by a writer, a dropped connection): that is retried."""
+    from nba_pipeline.phases.io import TRANSIENT_ERRORS
+
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     line = f"phase {phase} {day}: error — {type(exc).__name__}: {first}"
-    if times == 1:
+    if times == 1 and not isinstance(exc, TRANSIENT_ERRORS):
         alert = Alert(
             kind="sensor_error",
             severity="error",

@@ -342,3 +342,19 @@ def test_claims_moved_since_a_time(store):
     assert sorted(c.upstream_version for c in recent) == ["v1", "v2"]
     released = store.claims(states=("released",), moved_since=T0 + timedelta(minutes=30))
     assert [c.upstream_version for c in released] == ["v1"]
+
+
+def test_a_corrupt_claim_record_is_left_out_of_listings_and_fails_alone(tmp_path):
+    store = SqliteStore(tmp_path / "coordination.sqlite")
+    good = take(store, "a", "v1").claim
+    import sqlite3
+
+    with sqlite3.connect(store.path) as con:
+        con.execute(
+            "INSERT INTO claims_v2 (key, target, game_date, upstream_version, attempt, state, holder, mode,"
+            " trigger, correlation_id, claimed_at) VALUES ('3|bad|v', '3', 'not-a-date', 'v', 1, 'claimed',"
+            " 'x', 'overnight', 'cascade', 'c', '2024-01-17T11:00:00+00:00')"
+        )
+    assert store.claims(states=claims.ACTIVE) == [good]
+    with pytest.raises(ValueError, match="not-a-date"):
+        store.get_claim("3|bad|v")

@@ -18,6 +18,7 @@ from nba_pipeline.orchestration.store.records import (
     Completion,
     as_fields,
     aware,
+    decodable,
     from_fields,
 )
 
@@ -177,7 +178,7 @@ class SqliteStore:
             rows = con.execute(
                 f"SELECT * FROM claims_v2{clause} ORDER BY game_date, target, claimed_at", params
             )
-            return [self._claim(r) for r in rows.fetchall()]
+            return decodable(rows.fetchall(), self._claim)
 
     # breakers -----------------------------------------------------------------------------------
     def update_breaker(
