@@ -2,13 +2,16 @@
 
 import dagster as dg
 
+from nba_pipeline.observability.audit import Event, write_events
 from nba_pipeline.partitions import GAME_DATE_PARTITIONS, dates_of
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
-from nba_pipeline.phases.raw.parsers import games_in_payload
+from nba_pipeline.phases.scrape.landing import Landed, failure_line, land_feed
 from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
 from nba_pipeline.resources.source import SourceResource
-from nba_pipeline.sources import FEEDS, PermanentSourceError, fetch_with_retries
+from nba_pipeline.resources.warehouse import WarehouseResource
+from nba_pipeline.sources import FEEDS
+from nba_pipeline.tags import CORRELATION_ID, MODE
 
 GROUP = "phase1_scrape"
 # A second tier behind the client's own retries: a feed down for longer gets the step retried.
@@ -28,6 +31,49 @@ def landing_key(feed: str) -> dg.AssetKey:
     return dg.AssetKey(["landing", feed])
 
 
+def _metadata(landed: Landed, days: list, client, now) -> dict:
+    errors = {d.isoformat(): line for d, line in sorted(landed.failures.items())}
+    return {
+        "dagster/row_count": landed.files,
+        "files": landed.files,
+        "bytes": landed.bytes,
+        "games_covered": landed.games,
+        "retries": landed.retries,
+        "dates": len(days),
+        "failed_dates": len(landed.failed),
+        "source": client.name,
+        "fetched_at": now.isoformat(),
+        **({"errors": dg.MetadataValue.json(dict(list(errors.items())[:10]))} if errors else {}),
+        **(
+            {"not_tried": dg.MetadataValue.json([d.isoformat() for d in landed.skipped][:10])}
+            if landed.skipped
+            else {}
+        ),
+        **({"source_calls": dg.MetadataValue.json(landed.notes)} if landed.notes else {}),
+    }
+
+
+def _audit(context, warehouse: WarehouseResource, feed: str, landed: Landed, now) -> None:
+    """Each failed date is an orchestration event with the line a person acts on."""
+    tags = context.run.tags
+    events = [
+        Event(
+            "source_error",
+            now,
+            day,
+            1,
+            tags.get(MODE, "manual"),
+            tags.get(CORRELATION_ID, context.run.run_id),
+            processor=feed,
+            status="failed",
+            run_id=context.run.run_id,
+            details={"error": line},
+        )
+        for day, line in landed.failures.items()
+    ]
+    write_events(warehouse.get(), events, now)
+
+
 def _landing_asset(feed: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=landing_key(feed),
@@ -44,38 +90,32 @@ def _landing_asset(feed: str) -> dg.AssetsDefinition:
         source: SourceResource,
         landing: BlobStoreResource,
         clock: ClockResource,
+        warehouse: WarehouseResource,
     ) -> dg.MaterializeResult:
         client, store, now = source.client(), landing.get(), clock.now()
         days = dates_of(context)
         if feed not in source.active_feeds():
-            why = "switched off" if feed in source.disabled_feeds else f"not provided by source {client.name}"
+            why = (
+                "switched off"
+                if feed in source.disabled_feeds
+                else getattr(client, "unavailable", {}).get(feed, f"not provided by source {client.name}")
+            )
             return dg.MaterializeResult(
                 metadata={"dagster/row_count": 0, "files": 0, "bytes": 0, "games_covered": 0, "feed": why}
             )
-        files = size = games = retries = 0
-        for day in days:
-            try:
-                payloads, attempts = fetch_with_retries(client, feed, day, now)
-            except PermanentSourceError as exc:
-                raise dg.Failure(f"{feed} for {day}: {exc}", allow_retries=False) from exc
-            retries += attempts
-            size += store.replace_folder(
-                f"{feed}/{day.isoformat()}", {p.name: p.to_bytes() for p in payloads}
-            )
-            files += len(payloads)
-            games += len(set().union(*(games_in_payload(feed, p.body) for p in payloads))) if payloads else 0
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": files,
-                "files": files,
-                "bytes": size,
-                "games_covered": games,
-                "retries": retries,
-                "dates": len(days),
-                "source": client.name,
-                "fetched_at": now.isoformat(),
-            }
-        )
+        landed = land_feed(client, store, feed, days, now)
+        metadata = _metadata(landed, days, client, now)
+        if landed.failures:
+            _audit(context, warehouse, feed, landed, now)
+        if len(landed.failed) == len(days):  # nothing landed: the step fails, with the upstream's words
+            for line in landed.failures.values():
+                context.log.error(f"{feed}: {line}")
+            # The client already retried with back-off; another tier would only hammer a down upstream.
+            retry = not getattr(client, "retries_itself", False)
+            raise dg.Failure(failure_line(feed, landed, days), metadata=metadata, allow_retries=retry)
+        for day, line in landed.failures.items():
+            context.log.warning(f"{feed} for {day}: {line}")
+        return dg.MaterializeResult(metadata=metadata)
 
     return _land
 
