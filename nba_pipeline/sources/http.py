@@ -166,9 +166,11 @@ class SourceSession(requests.Session):
         monotonic: Callable[[], float] = time.monotonic,
         recordings: Path | None = None,
         record_to: Path | None = None,
+        jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.5),
     ):
         super().__init__()
         self.attempts, self.base_delay, self.sleep, self.monotonic = attempts, base_delay, sleep, monotonic
+        self.jitter = jitter
         self.calls: dict[str, int] = {}  # requests sent per host, retries included
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -225,7 +227,7 @@ class SourceSession(requests.Session):
         after = response.headers.get("Retry-After", "") if response is not None else ""
         if after.isdigit():
             return min(float(after), RETRY_CAP)
-        return min(self.base_delay * 2**attempt, RETRY_CAP) * random.uniform(0.5, 1.5)
+        return min(self.base_delay * 2**attempt, RETRY_CAP) * self.jitter()
 
     def _pace(self, hostname: str, pace: float) -> None:
         with self._lock:
