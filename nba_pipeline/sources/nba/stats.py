@@ -38,19 +38,21 @@ def season_of(day: date) -> str:
 
 
 def call_nba_api(session: SourceSession, endpoint, **params) -> dict:
-    """One nba_api endpoint call through our session; its body as the upstream sent it."""
+    """One nba_api endpoint call (its URL, parameters and headers) through our session; the body as
+    the upstream sent it. nba_api's own data-set parsing is skipped: it raises on payloads it does
+    not foresee (a schedule without `weeks`), and the Phase 2 parsers read the body itself."""
     with _NBA_API_LOCK:
         NBAHTTP.set_session(session)
         call = endpoint(**params, get_request=False)
+        call.load_response = lambda: None
+        call.get_request()
         try:
-            call.get_request()
-        except SourceError:
-            raise
-        except (ValueError, KeyError, TypeError, IndexError) as exc:  # nba_api could not read the body
-            raise UpstreamError(
-                f"{HOSTS['stats.nba.com'].label}: {endpoint.__name__}: malformed body ({type(exc).__name__}: {exc})"
-            ) from exc
-        return call.nba_response.get_dict()
+            body = call.nba_response.get_dict()
+        except ValueError as exc:
+            raise UpstreamError(f"NBA.com: {endpoint.__name__}: malformed JSON body ({exc})") from exc
+    if not isinstance(body, dict):
+        raise UpstreamError(f"NBA.com: {endpoint.__name__}: malformed body: not a JSON object")
+    return body
 
 
 def slice_schedule(season_payload: dict, day: date) -> dict:
