@@ -12,11 +12,11 @@ import os
 import sys
 import traceback
 
-from nba_pipeline.cli import check, dev, run, status, trigger
+from nba_pipeline.cli import check, dev, health, run, status, trigger
 from nba_pipeline.cli.common import Parser
 from nba_pipeline.environment import ConfigError
 
-COMMANDS = (run, check, trigger, status, dev)  # each registers its subcommands
+COMMANDS = (run, check, trigger, status, health, dev)  # each registers its subcommands
 
 
 def build_parser() -> argparse.ArgumentParser:

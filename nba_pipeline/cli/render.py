@@ -234,3 +234,20 @@ def print_retention(days: int, deleted: dict[str, int], as_json: bool) -> None:
         return
     for name, n in deleted.items():
         print(f"{name}: {n} deleted")
+
+
+def print_health(report: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+        return
+    style = {"ok": "green", "fail": "red", "off": "dim"}
+    table = Table("check", "status", "latency (ms)", "detail", title=f"health · source {report['source']}")
+    for c in report["checks"]:
+        table.add_row(
+            c["name"], f"[{style[c['status']]}]{c['status']}[/]", f"{c['latency_ms']:g}", c["detail"]
+        )
+    console = _console()
+    console.print(table)
+    console.print(
+        "[green]healthy[/green]" if report["healthy"] else "[red]unhealthy[/red]: see the failed rows"
+    )

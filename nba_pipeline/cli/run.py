@@ -61,7 +61,9 @@ def execute(
         *columns, console=console, transient=True, disable=as_json and not console.is_terminal
     ) as progress:
 
-        def tracked(label: str, first: date, last: date, upto: int, run_mode: str, run_trigger: str) -> list:
+        def tracked(
+            label: str, first: date, last: date, upto: int, run_mode: str, run_trigger: str, used: Settings
+        ) -> list:
             task = progress.add_task(f"{label} {first} → {last}", total=upto)
 
             def on_phase(phase) -> None:
@@ -72,7 +74,7 @@ def execute(
                 )
 
             outcomes = run_phases(
-                settings, first, last, upto, run_mode, run_trigger, correlation_id, on_phase=on_phase
+                used, first, last, upto, run_mode, run_trigger, correlation_id, on_phase=on_phase
             )
             progress.update(task, completed=upto)
             return outcomes
@@ -81,14 +83,30 @@ def execute(
             with ensure_instance(settings) as instance:
                 gap = missing_history(settings, start, instance)
             if gap:  # the model for this date has nothing to learn from yet: build its history first
-                outcomes = tracked("history", gap[0], gap[1], MODEL_INPUTS_PHASE, "backfill", "backfill")
+                outcomes = tracked(
+                    "history",
+                    gap[0],
+                    gap[1],
+                    MODEL_INPUTS_PHASE,
+                    "backfill",
+                    "backfill",
+                    history_settings(settings),
+                )
                 report["history"] = {
                     "start": gap[0].isoformat(),
                     "end": gap[1].isoformat(),
                     "phases": [o.to_json() for o in outcomes],
                 }
-        report["phases"] = [o.to_json() for o in tracked("run", start, end, through, mode, trigger)]
+        report["phases"] = [o.to_json() for o in tracked("run", start, end, through, mode, trigger, settings)]
     return report
+
+
+def history_settings(settings: Settings) -> Settings:
+    """The real Odds API serves odds only for games still to come, so past dates have no lines to
+    fetch: the history a model learns from is built without expecting them (`--source nba`)."""
+    if settings.source != "nba":
+        return settings
+    return settings.with_overrides(disabled_feeds=settings.disabled_feeds | {"prop_lines"})
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -212,14 +212,17 @@ class SourceSession(requests.Session):
                     raise UpstreamError(_problem(host, url, str(exc))) from None
                 response, error = (
                     None,
-                    TransientSourceError(_problem(host, url, "could not connect — check the network")),
+                    TransientSourceError(
+                        _problem(host, url, "could not connect (no network, DNS or a firewall)")
+                    ),
                 )
             if error is None:
                 return response
             if not isinstance(error, TransientSourceError):
                 raise error
             if attempt == self.attempts - 1:
-                raise TransientSourceError(f"{error} — gave up after {self.attempts} attempts; {host.advice}")
+                tries = f" — gave up after {self.attempts} attempts" if self.attempts > 1 else ""
+                raise TransientSourceError(f"{error}{tries}; {host.advice}")
             self.sleep(self._backoff(attempt, response))
         raise AssertionError("unreachable")
 

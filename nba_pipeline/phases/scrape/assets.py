@@ -107,14 +107,12 @@ def _landing_asset(feed: str) -> dg.AssetsDefinition:
         metadata = _metadata(landed, days, client, now)
         if landed.failures:
             _audit(context, warehouse, feed, landed, now)
+        for day, line in landed.failures.items():
+            context.log.info(f"{feed} for {day}: {line}")
         if len(landed.failed) == len(days):  # nothing landed: the step fails, with the upstream's words
-            for line in landed.failures.values():
-                context.log.error(f"{feed}: {line}")
             # The client already retried with back-off; another tier would only hammer a down upstream.
             retry = not getattr(client, "retries_itself", False)
             raise dg.Failure(failure_line(feed, landed, days), metadata=metadata, allow_retries=retry)
-        for day, line in landed.failures.items():
-            context.log.warning(f"{feed} for {day}: {line}")
         return dg.MaterializeResult(metadata=metadata)
 
     return _land
