@@ -27,7 +27,7 @@ class Landed:
 
 
 def _merge(total: dict, notes: dict) -> None:
-    """Call counts and other numbers add up, lists extend, the rest (the quota) is the latest date's."""
+    """Call counts and other numbers add up, lists extend, the rest (the quota) is the latest known."""
     for key, value in notes.items():
         if key == "calls":
             for host, n in value.items():
@@ -36,7 +36,7 @@ def _merge(total: dict, notes: dict) -> None:
             total.setdefault(key, []).extend(value)
         elif isinstance(value, int):
             total[key] = total.get(key, 0) + value
-        else:
+        elif value or key not in total:
             total[key] = value
 
 
