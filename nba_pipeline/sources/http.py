@@ -187,7 +187,7 @@ class SourceSession(requests.Session):
         self.mount("https://", adapter)
         self.mount("http://", adapter)
 
-    def request(self, method, url, **kwargs):  # noqa: D401 — requests' own signature
+    def request(self, method, url, **kwargs):
         timeout = kwargs.pop("timeout", None)
         kwargs["timeout"] = min(timeout or MAX_TIMEOUT, MAX_TIMEOUT)
         host = host_of(url)
