@@ -196,3 +196,21 @@ def test_release_hours_run_back_to_the_evening_before():
     assert len(hours) == 16
     late = release_hours(DAY, datetime(2025, 3, 17, 12, 0, tzinfo=ET))
     assert late[0].strftime("%d %H:%M") == "15 19:30"  # a past date: its last release before the games
+
+
+def test_final_games_the_log_lacks_are_asked_of_the_live_feed(recordings):
+    log = recordings / "leaguegamelog_2025-03-15.json"
+    record = json.loads(log.read_text())
+    record["responses"][0]["json"]["resultSets"][0]["rowSet"] = []  # the log not updated yet
+    log.write_text(json.dumps(record))
+    with pytest.raises(PermanentSourceError) as caught:
+        source(recordings).fetch("boxscores", DAY, NOW)
+    assert str(caught.value).startswith(
+        "NBA.com cdn: cdn.nba.com/static/json/liveData/boxscore/boxscore_0022400972.json: no recording"
+    )
+
+
+def test_a_game_not_final_yet_asks_for_no_box_score(recordings):
+    client = source(recordings)
+    assert client.fetch("boxscores", date(2025, 3, 17), NOW) == []
+    assert client.notes["calls"] == {"stats.nba.com": 1}  # the schedule only
