@@ -89,8 +89,10 @@ def test_switching_lines_off_on_purpose_is_healthy(capsys, monkeypatch):
 def test_a_fallback_schedule_does_not_trigger_while_the_warehouse_is_down(make_settings, home):
     settings = make_settings()
     (home / "warehouse.duckdb").mkdir(parents=True)
-    with ensure_instance(settings) as instance:
-        driver = Driver(settings, instance, et_datetime(DEMO_DATE, 6, 0))
+    driver = Driver(settings, ensure_instance(settings), et_datetime(DEMO_DATE, 6, 0))
+    try:
         skipped = driver.schedule("overnight_analytics_schedule", et_datetime(DEMO_DATE, 6, 0))
+    finally:
+        driver.instance.dispose()
     assert isinstance(skipped, str) and skipped.startswith("pre-flight failed: warehouse: ")
     assert driver.launched == []

@@ -77,10 +77,8 @@ class RecordingsAdapter(BaseAdapter):
         ]
         if not candidates:
             shown = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
-            raise NoRecording(
-                f"no recording for {request.method} {url.split('://', 1)[1]}{'?' + shown if shown else ''} "
-                f"in {self.folder} — record it with NBA_PIPELINE_HTTP_RECORD, or unset NBA_PIPELINE_HTTP_RECORDINGS"
-            )
+            target = f"{url.split('://', 1)[1]}{'?' + shown if shown else ''}"
+            raise NoRecording(f"no recording for {request.method} {target} in {self.folder}")
         _, path, record = max(candidates, key=lambda c: c[0])
         responses = record.get("responses") or [record["response"]]
         index = self.served.get(path, 0)
