@@ -137,3 +137,12 @@ def test_no_recordings_fail_each_feed_in_one_line_and_write_no_rows(tmp_path, mo
     for table in (SCHEDULE, GAMEBOOK, TEAM_BOXSCORE, PROPS):
         assert read_dates(warehouse, table, DEMO_DATE, DEMO_DATE).empty, table.name
     assert "recorded" not in json.dumps(report)  # the key is in no output
+
+
+def test_past_dates_of_the_real_source_expect_no_lines(make_settings):
+    from nba_pipeline.cli.run import history_settings
+
+    nba = history_settings(make_settings(source="nba", disabled_feeds="injury_report"))
+    assert nba.disabled_feeds == {"injury_report", "prop_lines"}
+    sim = make_settings()
+    assert history_settings(sim) is sim  # the simulated league has lines for every date

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from nba_pipeline.cli.common import partition_date, settings_of, source_options, through_of
+from nba_pipeline.cli.common import now_of, partition_date, settings_of, source_options, through_of
 from nba_pipeline.cli.render import print_report
 from nba_pipeline.environment import ConfigError, Settings
 
@@ -103,7 +103,8 @@ def execute(
 
 def history_settings(settings: Settings) -> Settings:
     """The real Odds API serves odds only for games still to come, so past dates have no lines to
-    fetch: the history a model learns from is built without expecting them (`--source nba`)."""
+    fetch: `--source nba` builds them — a model's history, a backfill of the past — without
+    expecting any (lines landed on the day itself stay in the landing store and are still read)."""
     if settings.source != "nba":
         return settings
     return settings.with_overrides(disabled_feeds=settings.disabled_feeds | {"prop_lines"})
@@ -130,6 +131,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if end < start:
         raise ConfigError(f"--end {end} is before --start {start}")
     settings, through = settings_of(args), through_of(args)
+    from nba_pipeline.partitions import et_date
+
+    if end < et_date(now_of(settings)):  # every date is past: there are no live odds to fetch for it
+        settings = history_settings(settings)
     report = {
         "start": start.isoformat(),
         "end": end.isoformat(),
