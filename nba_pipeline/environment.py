@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 ENVIRONMENTS = ("local", "prod")
-SOURCES = ("sim", "replay")
+SOURCES = ("sim", "replay", "nba")
 DEFAULT_SEED = 20211019
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REPLAY_CSV = REPO_ROOT.parent / "shared" / "data" / "nba" / "player_logs_2023-24.csv"
@@ -48,6 +48,8 @@ class Settings:
     now: datetime | None = None  # NBA_PIPELINE_NOW: the injected clock's fixed "now", if any
     disabled_feeds: frozenset[str] = field(default_factory=frozenset)
     halt: str = ""  # NBA_PIPELINE_HALT: a manual halt's reason; the feed is exported empty while set
+    http_recordings: Path | None = None  # NBA_PIPELINE_HTTP_RECORDINGS: answer the real sources from here
+    http_record: Path | None = None  # NBA_PIPELINE_HTTP_RECORD: save the real sources' exchanges here
     gcp: GcpSettings | None = None
 
     @property
@@ -117,6 +119,22 @@ def load_gcp_settings(environ: Mapping[str, str]) -> GcpSettings:
     )
 
 
+def odds_api_key(environ: Mapping[str, str] | None = None) -> str | None:
+    """NBA_PIPELINE_ODDS_API_KEY, read when a client is built; kept out of Settings, so it is never in
+    a resource's config, a run's tags or a printed setting."""
+    value = (os.environ if environ is None else environ).get("NBA_PIPELINE_ODDS_API_KEY", "").strip()
+    return value or None
+
+
+def _folder(value: str | None, name: str, must_exist: bool) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser().absolute()
+    if must_exist and not path.is_dir():
+        raise ConfigError(f"{name}={value!r} is not a folder of recorded responses")
+    return path
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Settings:
     """Read the environment now; keyword overrides (from CLI flags) win over variables."""
     environ = os.environ if environ is None else environ
@@ -169,6 +187,20 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         )
 
     halt = (overrides.pop("halt", None) or environ.get("NBA_PIPELINE_HALT", "")).strip()
+    recordings = _folder(
+        overrides.pop("http_recordings", None) or environ.get("NBA_PIPELINE_HTTP_RECORDINGS"),
+        "NBA_PIPELINE_HTTP_RECORDINGS",
+        must_exist=True,
+    )
+    record = _folder(
+        overrides.pop("http_record", None) or environ.get("NBA_PIPELINE_HTTP_RECORD"),
+        "NBA_PIPELINE_HTTP_RECORD",
+        must_exist=False,
+    )
+    if recordings and record:
+        raise ConfigError(
+            "NBA_PIPELINE_HTTP_RECORDINGS and NBA_PIPELINE_HTTP_RECORD are exclusive: replay or record"
+        )
     if overrides:
         raise TypeError(f"unknown settings overrides: {sorted(overrides)}")
 
@@ -183,5 +215,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         now=now,
         disabled_feeds=disabled,
         halt=halt,
+        http_recordings=recordings,
+        http_record=record,
         gcp=load_gcp_settings(environ) if env == "prod" else None,
     )

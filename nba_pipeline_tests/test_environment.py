@@ -72,3 +72,26 @@ def test_importing_the_package_reads_no_environment(monkeypatch):
     importlib.reload(definitions)  # must not raise
     with pytest.raises(ConfigError):
         load_settings()
+
+
+def test_the_real_sources_settings_and_their_one_line_errors(tmp_path):
+    from nba_pipeline.environment import odds_api_key
+
+    settings = load_settings(
+        {
+            "NBA_PIPELINE_SOURCE": "nba",
+            "NBA_PIPELINE_HTTP_RECORDINGS": str(tmp_path),
+            "NBA_PIPELINE_ODDS_API_KEY": "sk-9f3a",
+        }
+    )
+    assert (settings.source, settings.http_recordings, settings.http_record) == ("nba", tmp_path, None)
+    assert "sk-9f3a" not in repr(settings)  # the key is not a setting: never in config, tags or logs
+    assert odds_api_key({"NBA_PIPELINE_ODDS_API_KEY": " k "}) == "k" and odds_api_key({}) is None
+    with pytest.raises(
+        ConfigError, match=r"^NBA_PIPELINE_HTTP_RECORDINGS='/nope' is not a folder of recorded responses$"
+    ):
+        load_settings({"NBA_PIPELINE_HTTP_RECORDINGS": "/nope"})
+    with pytest.raises(ConfigError, match="are exclusive: replay or record"):
+        load_settings(
+            {"NBA_PIPELINE_HTTP_RECORDINGS": str(tmp_path), "NBA_PIPELINE_HTTP_RECORD": str(tmp_path)}
+        )

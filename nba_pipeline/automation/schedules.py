@@ -27,6 +27,7 @@ from nba_pipeline.observability.alerts import Alert
 from nba_pipeline.observability.audit import Event, write_events
 from nba_pipeline.orchestration.store import CoordinationStore
 from nba_pipeline.partitions import et_date, et_datetime, to_et
+from nba_pipeline.preflight import failing, platform_checks
 from nba_pipeline.resources.clock import ClockResource
 from nba_pipeline.resources.coordination import CoordinationResource
 from nba_pipeline.resources.source import SourceResource
@@ -141,6 +142,11 @@ def platform_schedule(
         now = _tick(context, clock)
         ctx = trigger_context(context, clock, warehouse, source, coordination, spec.name, now)
         ctx.store.mark_processed(tick_key(spec.schedule_name, now), now)
+        # --- pre-flight (issue 12; DOMAIN §8 item 11): no trigger while a part it needs is down ---
+        down = failing(platform_checks(lambda: ctx.warehouse, lambda: ctx.store, coordination.bus))
+        if down:
+            return dg.SkipReason("pre-flight failed: " + "; ".join(down))
+        # --- end pre-flight ---
         return evaluate(ctx, now)
 
     return _schedule

@@ -14,11 +14,21 @@ import sys
 import threading
 import traceback
 
-from nba_pipeline.cli import check, claims, dev, doctor, emulators, run, status, trigger
+from nba_pipeline.cli import check, claims, dev, doctor, emulators, health, run, status, trigger
 from nba_pipeline.cli.common import Parser
 from nba_pipeline.environment import ConfigError
 
-COMMANDS = (run, check, trigger, claims, status, dev, emulators, doctor)  # each registers its subcommands
+COMMANDS = (
+    run,
+    check,
+    trigger,
+    claims,
+    status,
+    health,
+    dev,
+    emulators,
+    doctor,
+)  # each registers its subcommands
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -293,3 +293,20 @@ def print_doctor(problems: list[str], as_json: bool) -> None:
         print(f"problem: {line}")
     if not problems:
         print("ok: the production configuration is complete")
+
+
+def print_health(report: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+        return
+    style = {"ok": "green", "fail": "red", "off": "dim"}
+    table = Table("check", "status", "latency (ms)", "detail", title=f"health · source {report['source']}")
+    for c in report["checks"]:
+        table.add_row(
+            c["name"], f"[{style[c['status']]}]{c['status']}[/]", f"{c['latency_ms']:g}", c["detail"]
+        )
+    console = _console()
+    console.print(table)
+    console.print(
+        "[green]healthy[/green]" if report["healthy"] else "[red]unhealthy[/red]: see the failed rows"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from nba_pipeline.cli.common import partition_date, settings_of, source_options, through_of
+from nba_pipeline.cli.common import now_of, partition_date, settings_of, source_options, through_of
 from nba_pipeline.cli.render import print_report
 from nba_pipeline.environment import ConfigError, Settings
 
@@ -62,7 +62,9 @@ def execute(
         *columns, console=console, transient=True, disable=as_json and not console.is_terminal
     ) as progress:
 
-        def tracked(label: str, first: date, last: date, upto: int, run_mode: str, run_trigger: str) -> list:
+        def tracked(
+            label: str, first: date, last: date, upto: int, run_mode: str, run_trigger: str, used: Settings
+        ) -> list:
             task = progress.add_task(f"{label} {first} → {last}", total=upto)
 
             def on_phase(phase) -> None:
@@ -73,7 +75,7 @@ def execute(
                 )
 
             outcomes = run_phases(
-                settings,
+                used,
                 first,
                 last,
                 upto,
@@ -90,14 +92,31 @@ def execute(
             with ensure_instance(settings) as instance:
                 gap = missing_history(settings, start, instance)
             if gap:  # the model for this date has nothing to learn from yet: build its history first
-                outcomes = tracked("history", gap[0], gap[1], MODEL_INPUTS_PHASE, "backfill", "backfill")
+                outcomes = tracked(
+                    "history",
+                    gap[0],
+                    gap[1],
+                    MODEL_INPUTS_PHASE,
+                    "backfill",
+                    "backfill",
+                    history_settings(settings),
+                )
                 report["history"] = {
                     "start": gap[0].isoformat(),
                     "end": gap[1].isoformat(),
                     "phases": [o.to_json() for o in outcomes],
                 }
-        report["phases"] = [o.to_json() for o in tracked("run", start, end, through, mode, trigger)]
+        report["phases"] = [o.to_json() for o in tracked("run", start, end, through, mode, trigger, settings)]
     return report
+
+
+def history_settings(settings: Settings) -> Settings:
+    """The real Odds API serves odds only for games still to come, so past dates have no lines to
+    fetch: `--source nba` builds them — a model's history, a backfill of the past — without
+    expecting any (lines landed on the day itself stay in the landing store and are still read)."""
+    if settings.source != "nba":
+        return settings
+    return settings.with_overrides(disabled_feeds=settings.disabled_feeds | {"prop_lines"})
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -121,6 +140,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if end < start:
         raise ConfigError(f"--end {end} is before --start {start}")
     settings, through = settings_of(args), through_of(args)
+    from nba_pipeline.partitions import et_date
+
+    if end < et_date(now_of(settings)):  # every date is past: there are no live odds to fetch for it
+        settings = history_settings(settings)
     report = {
         "start": start.isoformat(),
         "end": end.isoformat(),

@@ -159,14 +159,14 @@ def materialized(
     per_date: Mapping[date, dict],
     summary: dict,
     partial: bool,
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization]:
     """The asset's materialization, with each date's own numbers on its partition. When some dates of
     the run failed (`partial`), only the dates that were built are recorded, one event each; the step
     then fails, which marks the other dates failed (Dagster cannot record a subset otherwise)."""
-    if partial:
+    if partial:  # yielded, not logged: a logged event would be lost when the step then fails
         for day in days:
-            context.log_event(
-                dg.AssetMaterialization(key, partition=day.isoformat(), metadata={**summary, **per_date[day]})
+            yield dg.AssetMaterialization(
+                key, partition=day.isoformat(), metadata={**summary, **per_date[day]}
             )
         return
     if not context.has_partition_key:
@@ -177,13 +177,17 @@ def materialized(
     )
 
 
-def fail_dates(failed: Mapping[date, str], of: int, single: bool, transient: bool = False) -> None:
+def fail_dates(
+    failed: Mapping[date, str], of: int, single: bool, transient: bool = False, what: str = ""
+) -> None:
     """End the step for the dates that failed, each with its error; the rest have been recorded."""
     if not failed:
         return
     errors = "; ".join(f"{d}: {why}" for d, why in sorted(failed.items()))
     raise dg.Failure(
-        f"{len(failed)} of {of} dates failed — {errors}",
+        (f"{what} for {errors}" if what else errors)
+        if single
+        else f"{what + ': ' if what else ''}{len(failed)} of {of} dates failed — {errors}",
         metadata={
             "failed_dates": dg.MetadataValue.json({d.isoformat(): why for d, why in sorted(failed.items())})
         },

@@ -25,6 +25,8 @@ def source_for(settings: Settings) -> SourceResource:
         replay_csv=str(settings.replay_csv or ""),
         state_dir=str(settings.state_dir),
         disabled_feeds=sorted(settings.disabled_feeds),
+        http_recordings=str(settings.http_recordings or ""),
+        http_record=str(settings.http_record or ""),
     )
 
 

@@ -1,8 +1,9 @@
 """Data sources: every one returns payloads in the upstream's real shape (ARCHITECTURE §3).
 
 A source is chosen by configuration (`NBA_PIPELINE_SOURCE`): `sim`, the deterministic simulated
-league (default), or `replay`, a real season from a stats.nba.com LeagueGameLog CSV. Production
-clients (nba_api, The Odds API) implement the same `SourceClient` protocol: `make_source` is the seam.
+league (default), `replay`, a real season from a stats.nba.com LeagueGameLog CSV, or `nba`, the real
+upstreams (NBA.com through nba_api, The Odds API, the injury report). All implement the same
+`SourceClient` protocol: `make_source` is the seam.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ def make_source(
     scenario: str = "none",
     replay_csv: Path | None = None,
     state_dir: Path | None = None,
+    http_recordings: Path | None = None,
+    http_record: Path | None = None,
 ) -> SourceClient:
     """The configured source client (the seam where production clients plug in)."""
     if name == "sim":
@@ -94,4 +97,10 @@ def make_source(
         from nba_pipeline.sources.replay import ReplaySource
 
         return ReplaySource.from_csv(replay_csv)
+    if name == "nba":
+        from nba_pipeline.environment import odds_api_key
+        from nba_pipeline.sources.http import SourceSession
+        from nba_pipeline.sources.nba import NbaSource
+
+        return NbaSource(SourceSession(recordings=http_recordings, record_to=http_record), odds_api_key())
     raise ValueError(f"unknown source {name!r}")

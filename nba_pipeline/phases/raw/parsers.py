@@ -32,11 +32,18 @@ def frame(table, rows: list[dict]) -> pd.DataFrame:
 # --- NBA.com scheduleLeagueV2 --------------------------------------------------------------------
 
 
+def postponed(game: dict) -> bool:
+    """NBA.com keeps a postponed game on its original date with postponedStatus "Y" and "PPD"."""
+    return game.get("postponedStatus", "N") not in ("N", "", None) or game.get("gameStatusText") == "PPD"
+
+
 def parse_schedule(payload: dict) -> list[dict]:
     rows = []
     schedule = payload["leagueSchedule"]
     for game_date in schedule.get("gameDates", []):
         for game in game_date["games"]:
+            if postponed(game):
+                continue  # not played on this date: nothing is expected of it
             # gameDateTimeEst is Eastern wall time with a fake 'Z'; the true instant is gameDateTimeUTC.
             tip_utc = _utc(game["gameDateTimeUTC"])
             day = tip_utc.astimezone(ET).date()

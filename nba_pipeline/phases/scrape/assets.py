@@ -2,15 +2,18 @@
 
 import dagster as dg
 
+from nba_pipeline.observability.audit import Event, write_events
 from nba_pipeline.partitions import GAME_DATE_PARTITIONS, dates_of
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
 from nba_pipeline.phases.io import fail_dates, materialized
-from nba_pipeline.phases.raw.parsers import games_in_payload
+from nba_pipeline.phases.scrape.landing import Landed, failed_dates, land_feed
 from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
 from nba_pipeline.resources.coordination import CoordinationResource
 from nba_pipeline.resources.source import SourceResource
-from nba_pipeline.sources import FEEDS, PermanentSourceError, SourceError, fetch_with_retries
+from nba_pipeline.resources.warehouse import WarehouseResource
+from nba_pipeline.sources import FEEDS
+from nba_pipeline.tags import CORRELATION_ID, MODE
 
 GROUP = "phase1_scrape"
 # A second tier behind the client's own retries: a feed down for longer gets the step retried.
@@ -30,6 +33,49 @@ def landing_key(feed: str) -> dg.AssetKey:
     return dg.AssetKey(["landing", feed])
 
 
+def _metadata(landed: Landed, days: list, client, now) -> dict:
+    errors = {d.isoformat(): line for d, line in sorted(landed.failures.items())}
+    return {
+        "dagster/row_count": landed.files,
+        "files": landed.files,
+        "bytes": landed.bytes,
+        "games_covered": landed.games,
+        "retries": landed.retries,
+        "dates": len(days),
+        "failed_dates": len(landed.failed),
+        "source": client.name,
+        "fetched_at": now.isoformat(),
+        **({"errors": dg.MetadataValue.json(dict(list(errors.items())[:10]))} if errors else {}),
+        **(
+            {"not_tried": dg.MetadataValue.json([d.isoformat() for d in landed.skipped][:10])}
+            if landed.skipped
+            else {}
+        ),
+        **({"source_calls": dg.MetadataValue.json(landed.notes)} if landed.notes else {}),
+    }
+
+
+def _audit(context, warehouse: WarehouseResource, feed: str, landed: Landed, now) -> None:
+    """Each failed date is an orchestration event with the line a person acts on."""
+    tags = context.run.tags
+    events = [
+        Event(
+            "source_error",
+            now,
+            day,
+            1,
+            tags.get(MODE, "manual"),
+            tags.get(CORRELATION_ID, context.run.run_id),
+            processor=feed,
+            status="failed",
+            run_id=context.run.run_id,
+            details={"error": line},
+        )
+        for day, line in landed.failures.items()
+    ]
+    write_events(warehouse.get(), events, now)
+
+
 def _landing_asset(feed: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=landing_key(feed),
@@ -46,50 +92,37 @@ def _landing_asset(feed: str) -> dg.AssetsDefinition:
         source: SourceResource,
         landing: BlobStoreResource,
         clock: ClockResource,
+        warehouse: WarehouseResource,
         coordination: CoordinationResource,  # keeps the run's heartbeat going
     ):
         client, store, now = source.client(), landing.get(), clock.now()
         days = dates_of(context)
         if feed not in source.active_feeds():
-            why = "switched off" if feed in source.disabled_feeds else f"not provided by source {client.name}"
+            why = (
+                "switched off"
+                if feed in source.disabled_feeds
+                else getattr(client, "unavailable", {}).get(feed, f"not provided by source {client.name}")
+            )
             yield dg.MaterializeResult(
                 metadata={"dagster/row_count": 0, "files": 0, "bytes": 0, "games_covered": 0, "feed": why}
             )
             return
-        per_date, failed, transient = {}, {}, False
-        for day in days:
-            try:
-                payloads, attempts = fetch_with_retries(client, feed, day, now)
-            except SourceError as exc:
-                if context.has_partition_key:  # one date: the step's retry policy decides (transient)
-                    if isinstance(exc, PermanentSourceError):
-                        raise dg.Failure(f"{feed} for {day}: {exc}", allow_retries=False) from exc
-                    raise
-                failed[day] = f"{type(exc).__name__}: {exc}"[:300]  # a range: this date fails alone
-                transient |= not isinstance(exc, PermanentSourceError)
-                continue
-            size = store.replace_folder(f"{feed}/{day.isoformat()}", {p.name: p.to_bytes() for p in payloads})
-            games = len(set().union(*(games_in_payload(feed, p.body) for p in payloads))) if payloads else 0
-            per_date[day] = {
-                "dagster/row_count": len(payloads),
-                "files": len(payloads),
-                "bytes": size,
-                "games_covered": games,
-                "retries": attempts,
-            }
+        landed = land_feed(client, store, feed, days, now)
+        failed = failed_dates(landed)
+        if landed.failures:
+            _audit(context, warehouse, feed, landed, now)
+        for day, line in failed.items():
+            context.log.info(f"{feed} for {day}: {line}")
         good = [d for d in days if d not in failed]
-        summary = {
-            "dagster/row_count": sum(m["files"] for m in per_date.values()),
-            "files": sum(m["files"] for m in per_date.values()),
-            "bytes": sum(m["bytes"] for m in per_date.values()),
-            "games_covered": sum(m["games_covered"] for m in per_date.values()),
-            "retries": sum(m["retries"] for m in per_date.values()),
-            "dates": len(good),
-            "source": client.name,
-            "fetched_at": now.isoformat(),
-        }
-        yield from materialized(context, context.asset_key, good, per_date, summary, partial=bool(failed))
-        fail_dates(failed, len(days), context.has_partition_key, transient)
+        summary = _metadata(landed, days, client, now) | {"dates": len(good)}
+        yield from materialized(
+            context, context.asset_key, good, landed.per_date, summary, partial=bool(failed)
+        )
+        # Only the dates that landed are recorded; the others fail, each with the upstream's words. A
+        # client that retried with back-off already outlasted a blip: another tier would hammer a down
+        # upstream, so only a client that does not retry itself gets the step retried (one date).
+        retry = not getattr(client, "retries_itself", False)
+        fail_dates(failed, len(days), context.has_partition_key, transient=retry, what=feed)
 
     return _land
 

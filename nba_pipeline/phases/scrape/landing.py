@@ -1,0 +1,82 @@
+"""Landing one feed for a range of dates: each date fetched and stored on its own, so a date whose
+upstream fails is reported and the others still land (DOMAIN §8 item 20)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from nba_pipeline.phases.raw.parsers import games_in_payload
+from nba_pipeline.resources.blobs import BlobStore
+from nba_pipeline.sources import SourceClient, SourceError, TransientSourceError, fetch_with_retries
+
+
+@dataclass
+class Landed:
+    files: int = 0
+    bytes: int = 0
+    games: int = 0
+    retries: int = 0
+    failures: dict[date, str] = field(default_factory=dict)  # date -> one line: source, call, what to do
+    skipped: list[date] = field(default_factory=list)  # not tried: the upstream was already down
+    notes: dict = field(default_factory=dict)  # what the source reports of its calls, summed over dates
+    per_date: dict[date, dict] = field(default_factory=dict)  # each landed date's own numbers
+
+    @property
+    def failed(self) -> list[date]:
+        return sorted([*self.failures, *self.skipped])
+
+
+def _merge(total: dict, notes: dict) -> None:
+    """Call counts and other numbers add up, lists extend, the rest (the quota) is the latest known."""
+    for key, value in notes.items():
+        if key == "calls":
+            for host, n in value.items():
+                total.setdefault("calls", {})[host] = total.get("calls", {}).get(host, 0) + n
+        elif isinstance(value, list):
+            total.setdefault(key, []).extend(value)
+        elif isinstance(value, int):
+            total[key] = total.get(key, 0) + value
+        elif value or key not in total:
+            total[key] = value
+
+
+def land_feed(client: SourceClient, store: BlobStore, feed: str, days: list[date], now: datetime) -> Landed:
+    """Fetch and store each date. A client that retries on its own (`retries_itself`) is asked once;
+    after a transient failure it outlasted, the remaining dates are not tried against a down upstream."""
+    landed = Landed()
+    attempts = 1 if getattr(client, "retries_itself", False) else 4
+    down = None
+    for day in days:
+        if down is not None:
+            landed.skipped.append(day)
+            continue
+        try:
+            payloads, retries = fetch_with_retries(client, feed, day, now, attempts=attempts)
+        except SourceError as exc:
+            landed.failures[day] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            down = exc if isinstance(exc, TransientSourceError) else None
+            continue
+        finally:
+            _merge(landed.notes, getattr(client, "notes", {}) or {})
+        size = store.replace_folder(f"{feed}/{day.isoformat()}", {p.name: p.to_bytes() for p in payloads})
+        games = len(set().union(*(games_in_payload(feed, p.body) for p in payloads))) if payloads else 0
+        landed.per_date[day] = {
+            "dagster/row_count": len(payloads),
+            "files": len(payloads),
+            "bytes": size,
+            "games_covered": games,
+            "retries": retries,
+        }
+        landed.retries += retries
+        landed.bytes += size
+        landed.files += len(payloads)
+        landed.games += games
+    return landed
+
+
+def failed_dates(landed: Landed) -> dict[date, str]:
+    """Every date that did not land, with why: its own failure, or not tried behind an outage."""
+    first = min(landed.failures) if landed.failures else None
+    behind = f"not tried: the upstream was down ({first})" if first else "not tried"
+    return {d: landed.failures.get(d, behind) for d in landed.failed}
