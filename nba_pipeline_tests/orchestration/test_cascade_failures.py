@@ -4,7 +4,8 @@ each on a copy of the season data directory with an outside loader's Phase 2 for
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -13,9 +14,10 @@ from nba_pipeline import cli
 from nba_pipeline.automation.intake import take_in
 from nba_pipeline.automation.schedules import FALLBACKS, SCHEDULES
 from nba_pipeline.environment import load_settings
+from nba_pipeline.orchestration import breaker, claims
 from nba_pipeline.orchestration.bus import SqliteBus, subscription_for
 from nba_pipeline.orchestration.envelopes import topic_of
-from nba_pipeline.orchestration.store import BREAKER_FAILURE_THRESHOLD, SqliteStore
+from nba_pipeline.orchestration.store.sqlite import SqliteStore
 from nba_pipeline.partitions import et_datetime
 from nba_pipeline.resources.warehouse import DuckDBWarehouse
 from nba_pipeline.runner import ensure_instance
@@ -88,20 +90,25 @@ def test_6_a_failed_launch_releases_the_claim_and_the_retry_fires(platform):
     publish(bus_of(settings), envelopes_for(NEXT, load_outside(settings, NEXT), NEXT_MORNING))
     driver.launch = False  # the daemon accepted the request and never started the run
     driver.tick("signal_intake_sensor")
+    runs_before = len(driver.instance.get_runs())
     lost = driver.tick("phase3_analytics_sensor")
-    assert jobs(lost) == ["phase3_analytics_job"] and driver.instance.get_runs() is not None
+    assert jobs(lost) == ["phase3_analytics_job"] and len(driver.instance.get_runs()) == runs_before
     assert driver.tick("phase3_analytics_sensor") == []  # still claimed: nothing fires twice
+    driver.tick("run_settlement_sensor")  # the sweep: its lease (wall clock) has not expired yet
+    assert store_of(settings).claims(states=claims.ACTIVE)[0].state == "claimed"
 
-    driver.launch, driver.now = True, NEXT_MORNING + timedelta(minutes=3)
+    driver.launch = True
+    driver.wall_offset_seconds = 3 * 60  # three minutes of wall clock; the business clock is frozen
+    driver.tick("run_settlement_sensor")  # the sweep releases the launch that never came
     retry = driver.tick("phase3_analytics_sensor")
     assert jobs(retry) == ["phase3_analytics_job"]
     assert lost[0].run_key.endswith("-a1") and retry[0].run_key.endswith("-a2")
-    claim = next(c for c in store_of(settings).pending_claims(driver.now, timedelta(days=1)) if c.phase == 3)
-    assert (claim.attempt, claim.state) == (2, "claimed")
+    [run] = driver.instance.get_runs(dg.RunsFilter(tags={"nba/claim_attempt": "2"}))
+    [claim] = [c for c in store_of(settings).claims(states=claims.ACTIVE) if c.target == "3"]
+    assert (claim.attempt, claim.state, claim.run_id) == (2, "launched", run.run_id)  # bound by its run
     driver.tick("run_settlement_sensor")
-    claims = store_of(settings)
-    version = claim.upstream_version
-    assert claims.get_claim(3, NEXT, version).state == "done"
+    settled = store_of(settings).get_claim(claim.key)
+    assert (settled.attempt, settled.state, settled.run_id) == (2, "done", run.run_id)
 
 
 def test_7_export_never_runs_before_predictions(platform):
@@ -136,7 +143,7 @@ def test_9_a_permanently_missing_game_waits_then_fails_once_without_retries(seas
         assert driver.tick("phase3_analytics_sensor") == []
     assert alerts(settings, "dependency_fail") == [
         "Phase 3 for 2024-01-16 (overnight): FAIL — overnight needs 100% complete, quality 0.95 and 60% optional"
-        " coverage: " + alerts(settings, "dependency_fail")[0].split("coverage: ", 1)[1]
+        " coverage: completeness 67%, quality 0.87 (min 0.95), optional coverage 100%"
     ]
     assert "2024-01-16" not in driver.skips["phase3_analytics_sensor"]  # after the FAIL: silence
     checks = DuckDBWarehouse(settings.warehouse_path).query(
@@ -145,7 +152,7 @@ def test_9_a_permanently_missing_game_waits_then_fails_once_without_retries(seas
     )
     # One check per 10-minute recheck interval for 6 hours, then the FAIL, then silence.
     assert list(checks.decision).count("FAIL") == 1
-    assert 30 <= len(checks) <= 40
+    assert len(checks) == 37  # WAITs at 0, 10, ..., 350 minutes, the FAIL at 360
     driver.instance.dispose()
 
 
@@ -183,8 +190,9 @@ def test_15_an_open_breaker_half_opens_when_new_data_lands(platform):
     from nba_pipeline.automation.triggering import upstream_version
 
     version = upstream_version(driver.instance, 3, NEXT)
-    for _ in range(BREAKER_FAILURE_THRESHOLD):  # five failed runs of this version
-        store.record_failure(3, NEXT, NEXT_MORNING, version)
+    wall = datetime.now(UTC)
+    for n in range(breaker.FAILURE_THRESHOLD):  # five failed runs of this version
+        breaker.record_failure(store, "3", NEXT, wall, version, f"run-{n}")
     assert driver.tick("phase3_analytics_sensor") == []
     assert "circuit breaker open after 5 failures" in driver.skips["phase3_analytics_sensor"]
 
@@ -196,7 +204,7 @@ def test_15_an_open_breaker_half_opens_when_new_data_lands(platform):
     driver.tick("signal_intake_sensor")
     assert jobs(driver.tick("phase3_analytics_sensor")) == ["phase3_analytics_job"]
     driver.tick("run_settlement_sensor")
-    assert store.breaker(3, NEXT, NEXT_MORNING, "anything").state == "closed"
+    assert breaker.state_of(store, "3", NEXT, datetime.now(UTC), "anything").state == "closed"
 
 
 def test_16_every_fallback_schedule_exists_runs_by_default_and_a_missing_tick_alerts(platform):
@@ -241,9 +249,10 @@ def test_a_schedule_skips_with_the_reason_when_the_cascade_already_fired(platfor
     skipped = driver.schedule("overnight_analytics_schedule", et_datetime(NEXT + timedelta(days=1), 6, 0))
     assert isinstance(skipped, str)
     assert (
-        "phase 3 2024-01-16: taken — already claimed by phase3_analytics_sensor (cascade, overnight)"
-        in skipped
+        "phase 3 2024-01-16: taken — already built for this version by phase3_analytics_sensor"
+        " (cascade, overnight) at " in skipped
     )
+    assert skipped.endswith("; --force builds it again")
 
 
 def test_self_heal_retriggers_exactly_what_is_missing_and_says_so(platform):
@@ -276,7 +285,6 @@ def test_a_person_triggers_through_the_same_claim(platform, capsys, monkeypatch)
 
     taken = trigger()
     assert (taken["status"], taken["claimed_by"]) == ("taken", "phase3_analytics_sensor")
-    held = trigger("--phase", "4") if False else None  # noqa: F841 - phase 4 is tested below
     forced = trigger("--force")
     assert forced["status"] == "launched" and forced["run"]["success"] is True
     capsys.readouterr()
@@ -289,3 +297,33 @@ def test_a_person_triggers_through_the_same_claim(platform, capsys, monkeypatch)
     assert cli.main(["trigger", "--phase", "2", "--date", NEXT.isoformat()]) == 2
     assert cli.main(["trigger", "--phase", "3", "--date", "2024-13-01"]) == 2
     assert cli.main(["trigger", "--phase", "3", "--date", NEXT.isoformat(), "--mode", "sometimes"]) == 2
+
+
+def test_an_exception_on_one_date_leaves_every_other_dates_request_in_the_same_tick(platform):
+    settings, driver = platform
+    before = NEXT - timedelta(days=2)  # the outside loader reloads an earlier date too: new data for both
+    publish(bus_of(settings), envelopes_for(NEXT, load_outside(settings, NEXT), NEXT_MORNING))
+    publish(bus_of(settings), envelopes_for(before, load_outside(settings, before), NEXT_MORNING))
+    driver.launch = False
+    driver.tick("signal_intake_sensor")
+    from nba_pipeline.automation.triggering import upstream_version
+
+    # A corrupt record in the coordination store: reading the claim of NEXT's phase 3 raises.
+    key = claims.claim_key("3", NEXT, upstream_version(driver.instance, 3, NEXT))
+    with sqlite3.connect(settings.state_dir / "coordination.sqlite") as con:
+        con.execute(
+            "INSERT INTO claims_v2 (key, target, game_date, upstream_version, attempt, state, holder,"
+            " mode, trigger, correlation_id, claimed_at) VALUES (?, '3', 'not-a-date', 'v', 1,"
+            " 'claimed', 'x', 'overnight', 'cascade', 'c', '2024-01-17T11:00:00+00:00')",
+            (key,),
+        )
+
+    requested = driver.tick("phase3_analytics_sensor")
+    found = [(r.partition_key, r.tags["nba/phase"]) for r in requested]
+    assert found == [(before.isoformat(), "3")], driver.skips["phase3_analytics_sensor"]
+    assert alerts(settings, "sensor_error") == [
+        "phase3_analytics_sensor could not evaluate 2024-01-16: ValueError: Invalid isoformat string: 'not-a-date'"
+    ]
+    assert driver.tick("phase3_analytics_sensor") == []  # NEXT raises again, alone; nothing twice
+    assert len(alerts(settings, "sensor_error")) == 1  # alerted once
+    assert [c.game_date for c in store_of(settings).claims(states=claims.ACTIVE)] == [before]

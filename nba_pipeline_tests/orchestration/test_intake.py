@@ -167,7 +167,8 @@ def test_a_tick_stops_inside_a_batch_when_its_time_is_up_and_loses_nothing(bus, 
     bus.ensure(topic, subscription_for(topic))
     for n in range(40):
         bus.publish(topic, envelope(execution_id=f"loader-{n}").to_bytes())
-    readings = iter([0.0, 0.0, 0.0])  # the start, the loop, the first message: then 20 s have passed
+    # The start, phase 1's loop (its topic is empty), phase 2's loop, its first message: then 20 s passed.
+    readings = iter([0.0, 0.0, 0.0, 0.0])
 
     def clock() -> float:
         return next(readings, 20.0)

@@ -1,0 +1,152 @@
+"""DOMAIN §8 item 19 and issue 11 item 4 with the real thing: `dagster dev` (webserver and daemon) on a
+temporary instance, and launches that bypass the platform's sensors — a backfill launched from the
+UI (GraphQL `launchPartitionBackfill`, what "Materialize" does) and `dagster asset materialize`.
+
+Whatever launched it, a phase 3-6 asset builds only dates whose readiness lets them run and whose
+claim its run holds; an unloaded schedule is unknown, never "no games"."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from nba_pipeline.orchestration import claims
+from nba_pipeline.resources.warehouse import DuckDBWarehouse
+from nba_pipeline_tests.live.harness import Live, wait_for
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
+
+LOADED = (date(2024, 1, 12), date(2024, 1, 13))  # phases 1-2 loaded
+UNLOADED = date(2024, 1, 20)  # nothing of it was ever loaded
+PHASE3 = "group:phase3_analytics"
+PLAYER_SUMMARY = "nba_analytics.player_game_summary"
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory):
+    platform = Live.at(tmp_path_factory.mktemp("ui") / "nba")
+    loaded = platform.cli(
+        "backfill", "--start", LOADED[0].isoformat(), "--end", LOADED[1].isoformat(), "--through", "2"
+    )
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    platform.start_dev()
+    yield platform
+    platform.stop()
+
+
+def rows_on(live: Live, table: str, day: date) -> int:
+    frame = DuckDBWarehouse(live.settings.warehouse_path).query(
+        f"SELECT count(*) AS n FROM {table} WHERE game_date = $day", {"day": day}
+    )
+    return int(frame.n.iloc[0])
+
+
+def materialized(live: Live, key: dg.AssetKey) -> set[str]:
+    with live.instance() as instance:
+        return set(instance.get_materialized_partitions(key))
+
+
+def test_dagster_asset_materialize_of_an_unloaded_date_writes_nothing_and_says_why(ui):
+    held = ui.dagster(
+        "asset",
+        "materialize",
+        "-m",
+        "nba_pipeline.definitions",
+        "--select",
+        PHASE3,
+        "--partition",
+        UNLOADED.isoformat(),
+    )
+    assert held.returncode != 0
+    out = held.stdout + held.stderr
+    assert f"held, nothing built — {UNLOADED}: FAIL" in out
+    assert "the schedule for this date has not been loaded: what to expect cannot be measured" in out
+    assert rows_on(ui, PLAYER_SUMMARY, UNLOADED) == 0
+    assert UNLOADED.isoformat() not in materialized(ui, dg.AssetKey(["nba_analytics", "player_game_summary"]))
+    assert [c for c in ui.store().claims(game_date=UNLOADED)] == []  # nothing was claimed for it
+
+
+def test_dagster_asset_materialize_of_a_loaded_date_builds_it_under_a_claim(ui):
+    day = LOADED[1]
+    built = ui.dagster(
+        "asset",
+        "materialize",
+        "-m",
+        "nba_pipeline.definitions",
+        "--select",
+        PHASE3,
+        "--partition",
+        day.isoformat(),
+    )
+    assert built.returncode == 0, (built.stdout + built.stderr)[-3000:]
+    assert rows_on(ui, PLAYER_SUMMARY, day) > 0
+    ui.quiet(timeout=300)  # the daemon settles the run: its claim is done, never left held
+    [claim] = [c for c in ui.store().claims(game_date=day) if c.target == "3"]
+    assert (claim.state, claim.trigger, claim.mode) == ("done", "manual", "manual")
+    assert claim.holder.startswith("run:")
+
+
+def test_a_ui_backfill_of_an_unloaded_date_is_held_and_nothing_cascades_from_it(ui):
+    launched = ui.graphql(
+        """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+             __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+        {"params": {"partitionNames": [UNLOADED.isoformat()], "assetSelection": _phase3_keys(ui)}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill = launched["backfillId"]
+
+    def finished():
+        with ui.instance() as instance:
+            found = instance.get_backfill(backfill)
+        return found if found.status.value not in ("REQUESTED", "CANCELING", "FAILING") else None
+
+    wait_for("the UI backfill to finish", finished, timeout=600, every=2)
+    ui.quiet(timeout=300)
+    assert rows_on(ui, PLAYER_SUMMARY, UNLOADED) == 0
+    for key in ("player_game_summary", "upcoming_player_game_context", "upcoming_team_game_context"):
+        assert UNLOADED.isoformat() not in materialized(ui, dg.AssetKey(["nba_analytics", key]))
+    with ui.instance() as instance:
+        later = instance.get_runs(dg.RunsFilter(tags={"nba/phase": "4"}))
+    assert [r for r in later if r.tags.get("dagster/partition") == UNLOADED.isoformat()] == []
+    exported = ui.home / "exports" / "predictions" / f"{UNLOADED}.json"
+    assert not exported.exists()  # never "no_games" for a date whose schedule is unknown
+    assert ui.store().claims(states=claims.ACTIVE) == []
+
+
+def test_a_ui_backfill_builds_the_upcoming_contexts_for_the_dates_it_was_asked_for(ui):
+    launched = ui.graphql(
+        """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+             __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+        {"params": {"partitionNames": [LOADED[0].isoformat()], "assetSelection": _phase3_keys(ui)}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+
+    def finished():
+        with ui.instance() as instance:
+            found = instance.get_backfill(launched["backfillId"])
+        return found.status.value not in ("REQUESTED", "CANCELING", "FAILING")
+
+    wait_for("the UI backfill to finish", finished, timeout=600, every=2)
+    for key in ("upcoming_player_game_context", "upcoming_team_game_context", "player_game_summary"):
+        assert LOADED[0].isoformat() in materialized(ui, dg.AssetKey(["nba_analytics", key]))
+    tomorrow = date(2024, 1, 13).isoformat()
+    with ui.instance() as instance:
+        runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": launched["backfillId"]}))
+    partitions = sorted(
+        {r.tags.get("dagster/partition") or r.tags.get("dagster/asset_partition_range_start") for r in runs}
+    )
+    assert partitions == [LOADED[0].isoformat()]  # not the day after
+    assert tomorrow not in {r.tags.get("dagster/partition") for r in runs}
+
+
+def _phase3_keys(ui: Live) -> list[dict]:
+    nodes = ui.graphql("{ assetNodes { assetKey { path } groupName } }")["assetNodes"]
+    return [{"path": n["assetKey"]["path"]} for n in nodes if n["groupName"] == "phase3_analytics"]
+
+
+def test_status_reads_the_unloaded_date_as_unknown_not_as_no_games(ui):
+    report = json.loads(ui.cli("status", "--date", UNLOADED.isoformat(), "--json").stdout)
+    assert {p["phase"]: p["state"] for p in report["phases"]}[3] == "missing"
