@@ -93,7 +93,11 @@ def _gate_here(context, phase: int, target: str, days: list[date], ctx, model: b
         decisions = check(
             ctx.warehouse, ctx.store, phase, days, mode, ctx.now, ctx.feeds, correlation_id, ctx.instance
         )
-        held = {d: f"{v.decision.value}: {v.reasons[0]}" for d, v in decisions.items() if not v.decision.runs}
+        held = {
+            d: f"{v.decision.value}: {'; '.join(v.reasons)}"
+            for d, v in decisions.items()
+            if not v.decision.runs
+        }
     runnable = [d for d in days if d not in held]
     won, taken = claim_dates(ctx, target, runnable, mode.value, trigger, correlation_id, run.run_id)
     held |= taken

@@ -133,6 +133,7 @@ def settle_run(
         bus.ensure(topic, subscription_for(topic))
         bus.publish_many(topic, items)
     alerts = close_claims(run, store, wall)
+    free_pool_slots(instance, run_id)
     if warehouse is not None:
         from nba_pipeline.orchestration.run_audit import audit_run
 
@@ -140,6 +141,15 @@ def settle_run(
         alerts = make_sink(warehouse).send(alerts, now)
     store.mark_processed(ledger_key, now)
     return Settlement(run_id, run.status.value.lower(), envelopes, alerts)
+
+
+def free_pool_slots(instance: dg.DagsterInstance, run_id: str) -> int:
+    """A finished run holds no pool slot: one killed mid-step would otherwise keep its table's pool
+    (every warehouse write is in one) taken forever, and every later writer of it waits."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return 0
+    return storage.free_concurrency_slots_for_run(run_id) or 0
 
 
 def close_claims(run: dg.DagsterRun, store: CoordinationStore, wall: datetime) -> list[Alert]:

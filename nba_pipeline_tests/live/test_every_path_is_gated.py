@@ -14,7 +14,8 @@ import dagster as dg
 import pytest
 
 from nba_pipeline.orchestration import claims
-from nba_pipeline.resources.warehouse import DuckDBWarehouse
+from nba_pipeline.phases.catalog import TABLES
+from nba_pipeline.resources.warehouse import DuckDBWarehouse, read_dates
 from nba_pipeline_tests.live.harness import Live, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.live, pytest.mark.slow]
 LOADED = (date(2024, 1, 12), date(2024, 1, 13))  # phases 1-2 loaded
 UNLOADED = date(2024, 1, 20)  # nothing of it was ever loaded
 PHASE3 = "group:phase3_analytics"
-PLAYER_SUMMARY = "nba_analytics.player_game_summary"
+PLAYER_SUMMARY = "player_game_summary"
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +39,8 @@ def ui(tmp_path_factory):
 
 
 def rows_on(live: Live, table: str, day: date) -> int:
-    frame = DuckDBWarehouse(live.settings.warehouse_path).query(
-        f"SELECT count(*) AS n FROM {table} WHERE game_date = $day", {"day": day}
-    )
-    return int(frame.n.iloc[0])
+    """The table's rows on the date (a table never written has none)."""
+    return len(read_dates(DuckDBWarehouse(live.settings.warehouse_path), TABLES[table], day, day))
 
 
 def materialized(live: Live, key: dg.AssetKey) -> set[str]:
