@@ -21,6 +21,7 @@ from nba_pipeline_tests.live.harness import Live, wait_for
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 LOADED = (date(2024, 1, 12), date(2024, 1, 13))  # phases 1-2 loaded
+WEEK = (date(2024, 1, 1), date(2024, 1, 7))  # phases 1-3 backfilled by the command line
 UNLOADED = date(2024, 1, 20)  # nothing of it was ever loaded
 PHASE3 = "group:phase3_analytics"
 PLAYER_SUMMARY = "player_game_summary"
@@ -33,6 +34,10 @@ def ui(tmp_path_factory):
         "backfill", "--start", LOADED[0].isoformat(), "--end", LOADED[1].isoformat(), "--through", "2"
     )
     assert loaded.returncode == 0, loaded.stderr[-2000:]
+    week = platform.cli(
+        "backfill", "--start", WEEK[0].isoformat(), "--end", WEEK[1].isoformat(), "--through", "3"
+    )
+    assert week.returncode == 0, week.stderr[-2000:]
     platform.start_dev()
     yield platform
     platform.stop()
@@ -149,3 +154,34 @@ def _phase3_keys(ui: Live) -> list[dict]:
 def test_status_reads_the_unloaded_date_as_unknown_not_as_no_games(ui):
     report = json.loads(ui.cli("status", "--date", UNLOADED.isoformat(), "--json").stdout)
     assert {p["phase"]: p["state"] for p in report["phases"]}[3] == "missing"
+
+
+CHECKS = """{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { name
+  partitionStatuses { __typename
+    ... on AssetCheckTimePartitionStatuses { ranges { startKey endKey status } }
+    ... on AssetCheckDefaultPartitionStatuses { succeededPartitions failedPartitions skippedPartitions }
+  } } } } } }"""
+
+
+def test_after_a_weeks_backfill_every_check_reads_passed_or_failed_for_every_date(ui):
+    statuses = {}
+    for node in ui.graphql(CHECKS)["assetNodes"]:
+        key = "/".join(node["assetKey"]["path"])
+        for check in node["assetChecksOrError"].get("checks", []):
+            statuses[(key, check["name"])] = check["partitionStatuses"]
+    week = [f"2024-01-0{d}" for d in range(1, 8)]
+    for key in ("nba_raw/nbac_gamebook_player_stats", "nba_analytics/player_game_summary"):
+        for name in ("rows_written", "complete", "valid"):
+            found = statuses[(key, name)]
+            assert found["__typename"] == "AssetCheckTimePartitionStatuses", found
+            per_date = {}
+            for r in found["ranges"]:
+                for day in week:
+                    if r["startKey"] <= day <= r["endKey"]:
+                        per_date[day] = r["status"]
+            assert sorted(per_date) == week, (key, name, found)  # every date has a result
+            assert set(per_date.values()) <= {"SUCCEEDED", "FAILED"}, (key, name, found)  # none skipped
+    gamebook = statuses[("nba_raw/nbac_gamebook_player_stats", "rows_written")]["ranges"]
+    assert {
+        r["status"] for r in gamebook if r["startKey"] <= "2024-01-07" and r["endKey"] >= "2024-01-01"
+    } == {"SUCCEEDED"}
