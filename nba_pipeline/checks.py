@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
 from nba_pipeline.partitions import GAME_DATE_PARTITIONS
 
@@ -71,6 +74,7 @@ def emit_check(
         )
         return
     failed = {d: v for d, v in sorted(per_date.items()) if not v.passed}
+    targets = materializations_of(context, key, list(per_date))
     for day, verdict in sorted(per_date.items()):
         yield dg.AssetCheckEvaluation(
             asset_key=key,
@@ -79,6 +83,7 @@ def emit_check(
             metadata=verdict.metadata,
             severity=level(verdict),
             partition=day.isoformat(),
+            target_materialization_data=targets.get(day.isoformat()),
         )
     worst = ERROR if any(level(v) == ERROR for v in failed.values()) else WARN
     yield dg.AssetCheckResult(
@@ -92,6 +97,35 @@ def emit_check(
             "failed_dates": [d.isoformat() for d in list(failed)[:25]],
         },
     )
+
+
+def materializations_of(
+    context: dg.AssetExecutionContext, key: dg.AssetKey, days: list[date]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """Each date's materialization this run just recorded: what a date's check result must point at for
+    the UI to count it as current (a range run's results name their date themselves). One read per
+    asset and run, shared by the asset's checks."""
+    cache = _TARGETS.setdefault(context.run_id, {})
+    if key not in cache:
+        wanted = {d.isoformat() for d in days}
+        found: dict[str, AssetCheckEvaluationTargetMaterializationData] = {}
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(key, asset_partitions=sorted(wanted)), limit=max(len(wanted), 1) * 4
+        ).records
+        for record in sorted(records, key=lambda r: r.storage_id):
+            if record.run_id == context.run_id and record.partition_key in wanted:
+                found[record.partition_key] = AssetCheckEvaluationTargetMaterializationData(
+                    storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+                )
+        if not found:  # asked before the asset's materialization was recorded: look again next time
+            return found
+        cache[key] = found
+        while len(_TARGETS) > 8:  # a long-lived process runs many runs: keep only the recent ones
+            _TARGETS.pop(next(iter(_TARGETS)))
+    return cache[key]
+
+
+_TARGETS: dict[str, dict[dg.AssetKey, dict]] = {}
 
 
 def check_outcomes(result) -> dict[str, dict[str, int]]:

@@ -18,13 +18,25 @@ from datetime import date, timedelta
 import dagster as dg
 from dagster._core.utils import make_new_run_id
 
+from nba_pipeline.automation.jobs import MODEL_JOB, phase_job_name
 from nba_pipeline.checks import check_outcomes
 from nba_pipeline.definitions import build_definitions
 from nba_pipeline.environment import REPO_ROOT, Settings
+from nba_pipeline.orchestration.backfills import BACKFILL_ID_TAG, close_backfill, open_backfill
 from nba_pipeline.orchestration.claims import MODEL_TARGET, target_of
 from nba_pipeline.partitions import FIRST_GAME_DATE, MODEL_WEEKS, date_range, week_of
 from nba_pipeline.phases import PHASES, Phase
-from nba_pipeline.tags import CLAIM, DECISION, DEGRADED, DEGRADED_INPUTS, RANGE_END, RANGE_START, run_tags
+from nba_pipeline.tags import (
+    CLAIM,
+    DECISION,
+    DEGRADED,
+    DEGRADED_INPUTS,
+    MODE,
+    RANGE_END,
+    RANGE_START,
+    TRIGGER,
+    run_tags,
+)
 
 # The run's events are all in the instance (and the UI); the terminal only needs warnings.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -312,7 +324,7 @@ def run_phase(
             partition, range_tags = _range(partitions_def, first, last)
             try:
                 result = execute(
-                    defs.resolve_implicit_job_def_def_for_assets(group),
+                    defs.resolve_job_def(MODEL_JOB if weekly else phase_job_name(phase.number)),
                     instance,
                     run_id,
                     asset_selection=group,
@@ -404,16 +416,21 @@ def run_phases(
     force: bool = False,
 ) -> list[PhaseOutcome]:
     """Phases `first`..`through` for start..end, in order. From phase 3 on, each date's readiness is
-    decided first (in the run's mode) and only dates that may proceed run."""
+    decided first (in the run's mode) and only dates that may proceed run. A backfill is recorded as
+    a Dagster backfill (orchestration.backfills), its runs tagged with its id."""
     defs = build_definitions(settings)
     own_instance = instance is None
     instance = instance or ensure_instance(settings)
     coordination = cli_coordination(settings, instance, mode, trigger, correlation_id, force)
-    outcomes = []
+    phases = [p for p in PHASES if first <= p.number <= through]
+    backfill_id = None
+    if trigger == "backfill":
+        keys = [k for p in phases for k in phase_keys(defs, p)]
+        title = f"nba-pipeline backfill {start} → {end}, phases {phases[0].number}-{phases[-1].number}"
+        backfill_id = open_backfill(instance, defs, keys, start, end, title, {TRIGGER: trigger, MODE: mode})
+    outcomes: list[PhaseOutcome] = []
     try:
-        for phase in PHASES:
-            if not first <= phase.number <= through:
-                continue
+        for phase in phases:
             if on_phase:
                 on_phase(phase)
             coordination.tidy()  # dead runs and expired launches (an earlier command killed mid-way)
@@ -424,7 +441,7 @@ def run_phases(
                 correlation_id,
                 source=settings.source,
                 scenario=settings.scenario,
-            )
+            ) | ({BACKFILL_ID_TAG: backfill_id} if backfill_id else {})
             gate = (
                 readiness_gate(settings, phase.number, mode, correlation_id, instance)
                 if gated and phase.number >= 3
@@ -432,6 +449,14 @@ def run_phases(
             )
             outcomes.append(run_phase(defs, instance, phase, start, end, tags, gate, coordination))
     finally:
+        if backfill_id:
+            failed = {
+                key: [date.fromisoformat(d) for d in o.failed]
+                for o, p in zip(outcomes, phases, strict=False)
+                for key in phase_keys(defs, p)
+            }
+            held = {d: why for o in outcomes for d, why in o.held.items()}
+            close_backfill(instance, defs, backfill_id, failed, held)
         if own_instance:
             instance.dispose()
     return outcomes

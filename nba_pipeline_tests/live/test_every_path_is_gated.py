@@ -185,3 +185,30 @@ def test_after_a_weeks_backfill_every_check_reads_passed_or_failed_for_every_dat
     assert {
         r["status"] for r in gamebook if r["startKey"] <= "2024-01-07" and r["endKey"] >= "2024-01-01"
     } == {"SUCCEEDED"}
+
+
+BACKFILLS = """{ partitionBackfillsOrError(limit: 20) { ... on PartitionBackfills { results {
+  id status title numPartitions runs(limit: 50) { runId jobName status } } } } }"""
+
+
+def test_a_command_line_backfill_is_a_dagster_backfill_with_named_runs(ui):
+    week = ("2024-01-22", "2024-01-24")
+    done = ui.cli("backfill", "--start", week[0], "--end", week[1], "--through", "3")
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = ui.graphql(BACKFILLS)["partitionBackfillsOrError"]["results"]
+    mine = [b for b in results if b["title"] == f"nba-pipeline backfill {week[0]} → {week[1]}, phases 1-3"]
+    assert len(mine) == 1, [b["title"] for b in results]
+    backfill = mine[0]
+
+    def completed():
+        found = ui.graphql(BACKFILLS)["partitionBackfillsOrError"]["results"]
+        return next(b for b in found if b["id"] == backfill["id"])["status"] == "COMPLETED_SUCCESS"
+
+    wait_for("the backfill to read completed", completed, timeout=120, every=2)
+    runs = sorted((r["jobName"], r["status"]) for r in backfill["runs"])
+    assert runs == [
+        ("phase1_scrape_job", "SUCCESS"),
+        ("phase2_raw_job", "SUCCESS"),
+        ("phase3_analytics_job", "SUCCESS"),
+    ]
+    assert backfill["numPartitions"] == 3

@@ -1,0 +1,142 @@
+"""A command-line backfill recorded as a Dagster backfill: the UI's Backfills page lists it, with its
+runs under it and its progress, although the command executes its runs itself (one per phase).
+
+The record is an asset backfill whose every target partition is marked requested from the start, so
+a daemon that picks it up launches nothing of its own: it only follows the runs tagged with its id,
+as it does for a backfill it launched. When the command finishes, the record's target is what was
+attempted — the dates built and the dates that failed; dates held back by readiness or by someone
+else's claim are named in its description — and it is completed, by the command or by the daemon,
+whichever looks first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+import dagster as dg
+from dagster._core.definitions.asset_key import AssetKey
+from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
+from dagster._core.definitions.timestamp import TimestampWithTimezone
+from dagster._core.execution.asset_backfill import AssetBackfillData
+from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
+from dagster._core.storage.tags import BACKFILL_ID_TAG
+from dagster._core.utils import make_new_backfill_id
+
+from nba_pipeline.partitions import MODEL_WEEKS, date_range, week_of
+
+__all__ = ["BACKFILL_ID_TAG", "close_backfill", "open_backfill"]
+
+
+def _partitions(graph, key: AssetKey, days: Iterable[date]) -> list[str]:
+    if graph.get(key).partitions_def == MODEL_WEEKS:
+        return sorted({week_of(d).isoformat() for d in days})
+    return [d.isoformat() for d in days]
+
+
+def _subset(graph, keys_to_days: Mapping[AssetKey, Iterable[date]]) -> AssetGraphSubset:
+    return AssetGraphSubset(
+        partitions_subsets_by_asset_key={
+            key: graph.get(key).partitions_def.subset_with_partition_keys(_partitions(graph, key, days))
+            for key, days in keys_to_days.items()
+            if days
+        },
+        non_partitioned_asset_keys=set(),
+    )
+
+
+def open_backfill(
+    instance: dg.DagsterInstance,
+    defs: dg.Definitions,
+    keys: list[AssetKey],
+    start: date,
+    end: date,
+    title: str,
+    tags: Mapping[str, str],
+) -> str:
+    """Record the backfill, every partition of it marked requested; returns its id (the runs' tag)."""
+    graph = defs.resolve_asset_graph()
+    target = _subset(graph, dict.fromkeys(keys, list(date_range(start, end))))
+    now = time.time()
+    data = AssetBackfillData(
+        target_subset=target,
+        requested_runs_for_target_roots=True,
+        latest_storage_id=instance.event_log_storage.get_maximum_record_id(),
+        materialized_subset=AssetGraphSubset(),
+        requested_subset=target,
+        failed_and_downstream_subset=AssetGraphSubset(),
+        backfill_start_time=TimestampWithTimezone(now, "UTC"),
+    )
+    backfill = PartitionBackfill(
+        backfill_id=make_new_backfill_id(),
+        status=BulkActionStatus.REQUESTED,
+        from_failure=False,
+        tags=dict(tags),
+        backfill_timestamp=now,
+        asset_selection=keys,
+        asset_backfill_data=data,
+        title=title,
+        description=f"{start} → {end}: executed by the command line, one run per phase",
+    )
+    instance.add_backfill(backfill)
+    return backfill.backfill_id
+
+
+def _built_by(instance: dg.DagsterInstance, backfill_id: str, keys: list[AssetKey], since: int | None):
+    """asset -> the dates this backfill's runs materialized."""
+    runs = set(instance.get_run_ids(dg.RunsFilter(tags={BACKFILL_ID_TAG: backfill_id})))
+    built: dict[AssetKey, set[date]] = {}
+    for key in keys:
+        cursor = None
+        while True:  # in pages: Dagster fetches at most 10,000 records at a time
+            page = instance.fetch_materializations(
+                dg.AssetRecordsFilter(key, after_storage_id=since), limit=5_000, cursor=cursor
+            )
+            for record in page.records:
+                if record.run_id in runs and record.partition_key:
+                    built.setdefault(key, set()).add(date.fromisoformat(record.partition_key))
+            if not page.has_more:
+                break
+            cursor = page.cursor
+    return built
+
+
+def close_backfill(
+    instance: dg.DagsterInstance,
+    defs: dg.Definitions,
+    backfill_id: str,
+    failed: Mapping[AssetKey, Iterable[date]],
+    held: Mapping[str, list[str]],
+) -> None:
+    """Complete the record: what the runs built, what failed, and (in its description) what was held."""
+    backfill = instance.get_backfill(backfill_id)
+    if backfill is None or backfill.status != BulkActionStatus.REQUESTED:
+        return  # the daemon completed it already
+    graph = defs.resolve_asset_graph()
+    data = backfill.asset_backfill_data
+    keys = list(backfill.asset_selection or [])
+    built = _subset(graph, _built_by(instance, backfill_id, keys, data.latest_storage_id))
+    lost = _subset(graph, {k: list(v) for k, v in failed.items()})
+    attempted = built | lost
+    done = data._replace(
+        target_subset=attempted,
+        requested_subset=attempted,
+        materialized_subset=built,
+        failed_and_downstream_subset=lost,
+    )
+    status = (
+        BulkActionStatus.COMPLETED_FAILED
+        if lost.num_partitions_and_non_partitioned_assets
+        else (BulkActionStatus.COMPLETED_SUCCESS)
+    )
+    note = backfill.description or ""
+    if held:
+        first = ", ".join(sorted(held)[:10]) + (" …" if len(held) > 10 else "")
+        note += f"; held back ({len(held)} dates: readiness or someone else's claim): {first}"
+    instance.update_backfill(
+        backfill.with_asset_backfill_data(done, instance, graph)
+        .with_status(status)
+        .with_end_timestamp(time.time())
+        ._replace(description=note)
+    )
