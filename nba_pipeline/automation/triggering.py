@@ -400,12 +400,14 @@ def claim_dates(
     correlation_id: str,
     run_id: str,
     force: bool = False,
+    rerun_done: bool = False,
 ) -> tuple[dict[date, Claim], dict[date, str]]:
     """Claims for dates a process runs itself (a person's run, a backfill, a run launched from the UI),
     bound at once to the run about to execute them: the dates won, and for the others who holds them.
     A date already built for the same version is not built again (whoever built it: the cascade, an
-    earlier command) unless `force` makes a new version on purpose, like `trigger --force`; what
-    someone is running right now is never run twice. The weekly model's claims are keyed by their
+    earlier command) unless `force` makes a new version on purpose, like `trigger --force` — or
+    `rerun_done`: a person's launch from the UI asks for exactly that; what someone is running right
+    now is never run twice. The weekly model's claims are keyed by their
     Monday, like the cascade's."""
     if target == MODEL_TARGET:
         versions = dict.fromkeys(days, "points_model")
@@ -417,6 +419,9 @@ def claim_dates(
         if force:
             version = f"{version}+force-{uuid.uuid4().hex[:8]}"
         result = _take(ctx, target, day, version, mode, trigger, correlation_id, run_id)
+        if rerun_done and not result.won and result.claim.state == claims.DONE:
+            version = f"{version}+rerun-{uuid.uuid4().hex[:8]}"
+            result = _take(ctx, target, day, version, mode, trigger, correlation_id, run_id)
         if result.won or result.claim.run_id == run_id:  # ours, or already bound to this very run
             won[day] = result.claim
         else:

@@ -99,7 +99,11 @@ def _gate_here(context, phase: int, target: str, days: list[date], ctx, model: b
             if not v.decision.runs
         }
     runnable = [d for d in days if d not in held]
-    won, taken = claim_dates(ctx, target, runnable, mode.value, trigger, correlation_id, run.run_id)
+    # A person asked for these dates: one already built for this version is built again on purpose;
+    # one someone is building right now is not.
+    won, taken = claim_dates(
+        ctx, target, runnable, mode.value, trigger, correlation_id, run.run_id, rerun_done=True
+    )
     held |= taken
     if held:  # refused as a whole: what it claimed goes back at once, and no breaker counts it
         for claim in won.values():

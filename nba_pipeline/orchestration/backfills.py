@@ -11,7 +11,6 @@ whichever looks first.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from datetime import date
 
@@ -25,6 +24,7 @@ from dagster._core.storage.tags import BACKFILL_ID_TAG
 from dagster._core.utils import make_new_backfill_id
 
 from nba_pipeline.partitions import MODEL_WEEKS, date_range, week_of
+from nba_pipeline.resources.clock import system_now
 
 __all__ = ["BACKFILL_ID_TAG", "close_backfill", "open_backfill"]
 
@@ -58,7 +58,7 @@ def open_backfill(
     """Record the backfill, every partition of it marked requested; returns its id (the runs' tag)."""
     graph = defs.resolve_asset_graph()
     target = _subset(graph, dict.fromkeys(keys, list(date_range(start, end))))
-    now = time.time()
+    now = system_now().timestamp()
     data = AssetBackfillData(
         target_subset=target,
         requested_runs_for_target_roots=True,
@@ -137,6 +137,6 @@ def close_backfill(
     instance.update_backfill(
         backfill.with_asset_backfill_data(done, instance, graph)
         .with_status(status)
-        .with_end_timestamp(time.time())
+        .with_end_timestamp(system_now().timestamp())
         ._replace(description=note)
     )

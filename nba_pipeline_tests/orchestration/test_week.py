@@ -58,8 +58,9 @@ def test_a_week_with_faults_is_explained_alerted_once_and_flagged(season_copy):
     load(D2, morning, "load-d2-a")
     for minutes in range(1, 6 * 60 + 31, 30):
         tick(morning + timedelta(minutes=minutes))
-    before_reload = grid(instance, warehouse, D2, 2)
-    waiting = date_status(instance, warehouse, D2, morning + timedelta(hours=6, minutes=30))
+    store = driver.resources()["coordination"].store()
+    before_reload = grid(instance, warehouse, store, D2, 2)
+    waiting = date_status(instance, warehouse, store, D2, morning + timedelta(hours=6, minutes=30))
     load(D2, et_datetime(D3, 13), "load-d2-b")
     tick(et_datetime(D3, 13, 1))
     # D3: the phase 4 run hangs; the wall-clock recovery stops it and the cascade runs it again.
@@ -86,7 +87,7 @@ def test_a_week_with_faults_is_explained_alerted_once_and_flagged(season_copy):
     outage = et_datetime(D4 + timedelta(days=1), 6)
     load(D4, outage, "load-d4")
     tick(outage + timedelta(minutes=1))
-    held = date_status(instance, warehouse, D4, outage + timedelta(minutes=1))
+    held = date_status(instance, warehouse, store, D4, outage + timedelta(minutes=1))
     driver.settings = driver.settings.with_overrides(disabled_feeds=frozenset({"injury_report"}))
     tick(outage + timedelta(minutes=61))
 

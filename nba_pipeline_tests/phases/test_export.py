@@ -93,10 +93,12 @@ def test_export_is_blocked_before_predictions_exist(make_settings):
     (held,) = run_phases(settings, DEMO_DATE, DEMO_DATE, 6, "manual", "manual", "t", first=6)
     assert held.status == "held" and held.decisions == {DEMO_DATE.isoformat(): "FAIL"}
     assert "player_prop_predictions: 0/10 games covered" in held.held[DEMO_DATE.isoformat()]
-    # And the asset's own gate, if the run is launched anyway (from the UI, say), refuses too.
+    # And if the run is launched anyway (from the UI, say), the asset's admission refuses it too.
     (export,) = run_phases(settings, DEMO_DATE, DEMO_DATE, 6, "manual", "manual", "t", first=6, gated=False)
     assert export.status == "failed"
-    assert export.errors == [f"json_feed: export for {DEMO_DATE} blocked: no predictions exist for this date"]
+    [error] = export.errors
+    assert error.startswith(f"json_feed: held, nothing built — {DEMO_DATE}: FAIL: manual needs 50% complete")
+    assert "player_prop_predictions: 0/10 games covered" in error
     assert not (settings.export_dir / f"tonight/{DEMO_DATE}.json").exists()
 
 

@@ -58,8 +58,13 @@ def test_deleting_every_result_on_and_after_the_date_changes_no_feature(season_c
     defs = build_definitions(settings)
     keys = [UPCOMING_PLAYER.asset_key, UPCOMING_TEAM.asset_key, *(t.asset_key for t in PRECOMPUTE_TABLES)]
     with ensure_instance(settings) as instance:
+        # Launched like a person's rebuild from the UI, in the pre-game mode whose inputs still exist.
         result = defs.resolve_implicit_job_def_def_for_assets(keys).execute_in_process(
-            instance=instance, asset_selection=keys, partition_key=DAY.isoformat(), raise_on_error=False
+            instance=instance,
+            asset_selection=keys,
+            partition_key=DAY.isoformat(),
+            raise_on_error=False,
+            tags={"nba/mode": "tomorrow"},
         )
     assert result.success
     pd.testing.assert_frame_equal(features(settings.warehouse_path), before)

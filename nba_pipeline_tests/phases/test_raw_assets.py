@@ -224,20 +224,20 @@ def test_replay_date_through_dagster(make_settings, real_csv):
         assert assets[table].rows == 0 and assets[table].checks_failed == 0
 
 
-def test_a_corrupt_payload_is_skipped_and_reported_not_fatal(make_settings):
+def test_a_corrupt_payload_fails_its_date_with_the_file_and_the_error(make_settings):
     settings = make_settings()
     run(settings, through=1)
     first = sorted((settings.landing_dir / "boxscores" / DEMO_DATE.isoformat()).iterdir())[0]
     first.write_text("{not json")
     (raw,) = run_phases(settings, DEMO_DATE, DEMO_DATE, 2, "manual", "manual", "t", first=2)
-    assert raw.status == "success" and raw.errors == []
-    with ensure_instance(settings) as instance:
-        metadata = instance.get_latest_materialization_event(
-            dg.AssetKey(["nba_raw", "nbac_team_boxscore"])
-        ).asset_materialization.metadata
-    assert (
-        metadata["unparsed_payloads"].value,
-        metadata["games_expected"].value,
-        metadata["games_covered"].value,
-    ) == (1, 10, 9)
-    assert "JSONDecodeError" in next(iter(metadata["unparsed"].value.values()))
+    assert raw.status == "failed"
+    assert raw.errors == [
+        f"boxscore_tables: {first.name} does not parse: JSONDecodeError: Expecting property name enclosed in"
+        " double quotes: line 1 column 2 (char 1)"
+    ]
+    with ensure_instance(settings) as instance:  # never partial data passed off as the date's box scores
+        assert (
+            instance.get_latest_materialization_event(dg.AssetKey(["nba_raw", "nbac_team_boxscore"])) is None
+        )
+        schedule = instance.get_materialized_partitions(dg.AssetKey(["nba_raw", "nbac_schedule"]))
+    assert schedule == {DEMO_DATE.isoformat()}  # the date's other tables landed
