@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nba_pipeline.environment import DEFAULT_REPLAY_CSV, load_settings
+from nba_pipeline.environment import DEFAULT_REPLAY, load_settings
 from nba_pipeline.phases.analytics.tables import PLAYER_GAME_SUMMARY
 from nba_pipeline.phases.precompute.tables import FEATURE_STORE
 from nba_pipeline.phases.predictions.model import BASELINE, SYSTEM_ID, train, training_rows
@@ -104,10 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     if "sim" in args.cases:
         results.append(sim_case())
     if "real" in args.cases:
-        if DEFAULT_REPLAY_CSV.exists():
+        if DEFAULT_REPLAY.exists():
             results += real_case(args.real_home)
         else:
-            print(f"skipping real: {DEFAULT_REPLAY_CSV} is absent", file=sys.stderr)
+            print(f"skipping real: {DEFAULT_REPLAY} is absent", file=sys.stderr)
     print(
         f"{'case':48} {'cutoff':10} {'test rows':>9} {'model MAE':>9} {'baseline MAE':>12} {'better by':>9}"
     )
