@@ -13,14 +13,13 @@ from nba_pipeline.phases.predictions.model import BASELINE, SYSTEM_ID, NotEnough
 
 
 def test_recommendations_edge_confidence_and_calls():
-    calls = compute.recommend(
-        predicted=pd.Series([20.0, 18.0, 14.0, 20.0, 20.0]),
-        line=pd.Series([17.5, 17.5, 17.5, np.nan, 17.5]),
-        spread=pd.Series([5.0, 5.0, 5.0, 5.0, 5.0]),
-        quality=pd.Series([100.0, 100.0, 100.0, 100.0, 50.0]),
-    )
+    predicted = pd.Series([20.0, 18.0, 14.0, 20.0, 20.0])
+    line = pd.Series([17.5, 17.5, 17.5, np.nan, 17.5])
+    p_over = compute.normal_p_over(predicted, line, pd.Series([5.0] * 5))
+    calls = compute.recommend(predicted, line, p_over, quality=pd.Series([100.0, 100.0, 100.0, 100.0, 50.0]))
     # edge 2.5 over a spread of 5: P(over) = Phi(0.5) = 0.6915 -> confidence 100 * (2 * 0.6915 - 1) = 38.3
     assert calls.edge.tolist()[:3] == [2.5, 0.5, -3.5]
+    assert calls.p_over.iloc[0] == pytest.approx(0.6915, abs=1e-4)
     assert calls.confidence.iloc[0] == pytest.approx(38.3, abs=0.05)
     assert calls.recommendation.tolist() == [
         "OVER",
@@ -29,7 +28,11 @@ def test_recommendations_edge_confidence_and_calls():
         "NO_LINE",
         "PASS",
     ]  # last: quality halves confidence
-    assert pd.isna(calls.confidence.iloc[3])  # no line, no confidence; never an invented line
+    assert pd.isna(calls.confidence.iloc[3]) and pd.isna(
+        calls.p_over.iloc[3]
+    )  # no line, never an invented one
+    # a model's own threshold: the same 2.5-point edge is a PASS under a threshold of 3
+    assert compute.recommend(predicted, line, p_over, pd.Series([100.0] * 5), 3.0).recommendation[0] == "PASS"
 
 
 def _features(rows):
@@ -55,15 +58,28 @@ def test_predict_skips_and_counts_injured_and_defaulted_players_and_never_invent
             {"game_id": "g", "player_lookup": "b", "injury_status": "Out"},
             {"game_id": "g", "player_lookup": "c", "is_quality_ready": False},
             {"game_id": "g", "player_lookup": "d", "points_avg_last_10": 9.0},
+            # his first game of the season: no moving average yet, last season stands in for the model
+            {
+                "game_id": "g",
+                "player_lookup": "e",
+                "points_avg_last_10": np.nan,
+                "points_avg_last_10__source": "season_start",
+            },
         ]
     )
     contexts = pd.DataFrame(
-        {"game_id": ["g"] * 4, "player_lookup": list("abcd"), "points_line": [16.5, 10.5, 10.5, np.nan]}
+        {
+            "game_id": ["g"] * 5,
+            "player_lookup": list("abcde"),
+            "points_line": [16.5, 10.5, 10.5, np.nan, 12.5],
+        }
     )
-    rows, skipped = compute.predict(features, contexts, lambda day: None)
-    assert skipped == {"injured": 1, "defaulted_features": 1, "no_model": 2}
+    rows, skipped, no_model = compute.predict(features, contexts, lambda day: None)
+    assert skipped == {"injured": 1, "defaulted_features": 1, "no_game_this_season": 1, "no_model": 3}
+    assert no_model == {date(2024, 1, 15): compute.NO_MODEL}
     assert rows.system_id.unique().tolist() == [BASELINE]
     by_player = rows.set_index("player_lookup")
+    assert sorted(by_player.index) == ["a", "d"]
     assert (
         by_player.loc["a", "predicted_points"],
         by_player.loc["a", "edge"],
