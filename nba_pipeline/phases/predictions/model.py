@@ -72,7 +72,7 @@ def proxy_lines(rows: pd.DataFrame) -> pd.Series:
 class TrainedModel:
     version: str
     cutoff: date
-    booster: object  # lightgbm.Booster on sqrt(points)
+    booster: object  # lightgbm.Booster on points ** (1 / power)
     features: list[str]
     train_rows: int
     validation_rows: int
@@ -89,6 +89,7 @@ class TrainedModel:
     calibration_lines: str = "none"  # real | proxy | none
     reliability: list[dict] = field(default_factory=list)
     importance: dict[str, float] = field(default_factory=dict)
+    power: float = 2.0  # the booster learns sqrt(points): its prediction is squared back
 
     @property
     def improvement_pct(self) -> float:
@@ -96,7 +97,7 @@ class TrainedModel:
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         root = self.booster.predict(features.reindex(columns=self.features).astype(float))
-        return np.clip(root, 0, None) ** 2
+        return np.clip(root, 0, None) ** self.power
 
     def p_over(self, predicted, line) -> np.ndarray:
         return self.residuals.p_over(predicted, line) if self.residuals else np.full(len(predicted), np.nan)
@@ -196,9 +197,15 @@ def _calibrate(valid: pd.DataFrame, predicted: np.ndarray) -> dict:
 
 
 def train(
-    rows: pd.DataFrame, cutoff: date, threads: int = 2, features: list[str] | None = None
+    rows: pd.DataFrame,
+    cutoff: date,
+    threads: int = 2,
+    features: list[str] | None = None,
+    params: dict | None = None,
+    root: bool = True,
 ) -> TrainedModel:
-    """Train on `rows` dated before `cutoff` only (never on or after it).
+    """Train on `rows` dated before `cutoff` only (never on or after it). `features`, `params` (over
+    PARAMS) and `root` (learn sqrt(points) rather than points) are what the benchmark varies.
 
     The rows are binned once; the early-stopping probe and the final fit use subsets of that one
     dataset (LightGBM's native API), rather than re-binning the same data three times."""
@@ -214,10 +221,11 @@ def train(
             f"{fit_rows} training and {len(valid)} validation rows before {cutoff}; need {MIN_TRAIN_ROWS} and {MIN_VALIDATION_ROWS}"
         )
     features = features or [f for f in FEATURE_NAMES if history[f].notna().any()]  # unavailable: all missing
-    params = PARAMS | {"num_threads": threads}
+    params = PARAMS | (params or {}) | {"num_threads": threads}
+    power = 2.0 if root else 1.0
     binned = lgb.Dataset(
         history[features].astype(float),
-        label=np.sqrt(history.points.to_numpy(dtype=float)),
+        label=history.points.to_numpy(dtype=float) ** (1 / power),
         params=params,
         free_raw_data=False,
     ).construct()
@@ -229,7 +237,7 @@ def train(
         callbacks=[lgb.early_stopping(PATIENCE, verbose=False)],
     )
     trees = max(probe.best_iteration or MAX_TREES, MIN_TREES)
-    checked = np.clip(probe.predict(valid[features].astype(float), num_iteration=trees), 0, None) ** 2
+    checked = np.clip(probe.predict(valid[features].astype(float), num_iteration=trees), 0, None) ** power
     final = lgb.train(params, binned, num_boost_round=trees)
     base = baseline_points(valid)
     both = base.notna().to_numpy()
@@ -248,5 +256,6 @@ def train(
         train_end=max(history_days),
         seasons=sorted(set(season_year(history_days).tolist())),
         importance=(gain / gain.sum()).sort_values(ascending=False).head(TOP_FEATURES).round(4).to_dict(),
+        power=power,
         **_calibrate(valid, checked),
     )
