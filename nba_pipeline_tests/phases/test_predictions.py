@@ -149,3 +149,46 @@ def test_the_simulated_season_model_and_its_predictions(season_home):
         lo >= 0 and hi < 60 for _, _, lo, hi in systems
     )
     assert lines == 0 and defaulted == 0
+
+
+def test_the_model_predicts_only_the_dates_a_model_trained_before_them_serves():
+    from nba_pipeline_tests.phases.test_model import CUTOFF, FEATURES, season_rows
+
+    model = train(season_rows(), CUTOFF, threads=1, features=FEATURES)
+    before, after = CUTOFF - pd.Timedelta(days=1).to_pytimedelta(), CUTOFF
+    features = _features(
+        [
+            {
+                "game_id": g,
+                "game_date": d,
+                "player_lookup": p,
+                "form": 20.0,
+                "minutes": 30.0,
+                "points_avg_last_10": 18.0,
+            }
+            for g, d in (("g1", before), ("g2", after))
+            for p in ("a", "b")
+        ]
+    )
+    contexts = pd.DataFrame(
+        {
+            "game_id": ["g1", "g1", "g2", "g2"],
+            "player_lookup": ["a", "b"] * 2,
+            "points_line": [12.5, np.nan] * 2,
+        }
+    )
+    rows, skipped, no_model = compute.predict(
+        features, contexts, lambda day: model if day >= CUTOFF else None
+    )
+    assert no_model == {before: compute.NO_MODEL} and skipped["no_model"] == 2
+    by_system = rows.groupby("system_id").game_id.apply(sorted).to_dict()
+    assert by_system == {BASELINE: ["g1", "g1", "g2", "g2"], SYSTEM_ID: ["g2", "g2"]}
+    served = rows[rows.system_id == SYSTEM_ID].set_index("player_lookup")
+    assert (served.model_version == model.version).all()
+    expected = model.predict(features[features.game_id == "g2"]).round(1)
+    assert served.predicted_points.tolist() == pytest.approx(expected.tolist())
+    # P(OVER) from the model's own residuals where there is a line; none without one
+    assert served.loc["a", "p_over"] == pytest.approx(
+        model.p_over(expected[:1], np.array([12.5]))[0], abs=1e-3
+    )
+    assert pd.isna(served.loc["b", "p_over"]) and served.loc["b", "recommendation"] == "NO_LINE"

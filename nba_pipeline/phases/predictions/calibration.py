@@ -16,7 +16,9 @@ import pandas as pd
 
 BINS = 10  # prediction deciles
 PROBS = np.linspace(0.01, 0.99, 99)  # residual quantiles kept per bin
-EDGE_GRID = tuple(np.arange(2.0, 6.01, 0.5))  # never under DOMAIN §3's default of 2.0 points
+EDGE_GRID = tuple(
+    2.0 + 0.5 * i for i in range(9)
+)  # 2.0 .. 6.0 points: never under DOMAIN §3's default of 2.0
 BREAK_EVEN = 0.524  # the hit rate that pays at -110 on both sides
 MIN_BETS = 30  # fewer calls than this say nothing about a threshold
 

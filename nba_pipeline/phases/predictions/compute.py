@@ -82,44 +82,49 @@ def predict(
         ]
     ]
 
-    def rows_for(
-        system: str, version, predicted: pd.Series, p_over: pd.Series, threshold: float
-    ) -> pd.DataFrame:
+    def rows_for(system: str, version, predicted: pd.Series, p_over, threshold: float) -> pd.DataFrame:
+        """The system's rows for the players it predicted (`predicted` is NaN for the others)."""
         mask = predicted.notna()
         part = eligible[mask]
         calls = recommend(
-            predicted[mask], part.points_line, p_over[mask], part.feature_quality_score, threshold
+            predicted[mask],
+            part.points_line,
+            pd.Series(p_over, index=eligible.index)[mask],
+            part.feature_quality_score,
+            threshold,
         )
         return base[mask].assign(
             system_id=system,
-            model_version=version[mask] if isinstance(version, pd.Series) else version,
+            model_version=version,
             predicted_points=predicted[mask].round(1),
             line=part.points_line,
             **{c: calls[c] for c in calls.columns},
         )
 
     baseline = baseline_points(eligible)
-    out = [
-        rows_for(
-            BASELINE,
-            None,
-            baseline,
-            normal_p_over(baseline, eligible.points_line, eligible.points_std_last_10),
-            EDGE_THRESHOLD,
-        )
-    ]
+    spread_p_over = normal_p_over(baseline, eligible.points_line, eligible.points_std_last_10)
+    out = [rows_for(BASELINE, None, baseline, spread_p_over, EDGE_THRESHOLD)]
     dates = pd.to_datetime(eligible.game_date).dt.date
     models = {day: model_for(day) for day in sorted(dates.unique())}
     no_model = {day: NO_MODEL for day, m in models.items() if m is None}
+    versions = dates.map(lambda day: models[day].version if models[day] else None)
     for model in {m.version: m for m in models.values() if m is not None}.values():  # one call per model
-        serving = dates.map(lambda day, v=model.version: models[day] is not None and models[day].version == v)
-        part = eligible[serving.to_numpy()]
-        predicted = pd.Series(model.predict(part), index=part.index).reindex(eligible.index)
-        p_over = pd.Series(
-            model.p_over(predicted[serving.to_numpy()].to_numpy(), part.points_line.to_numpy()),
-            index=part.index,
-        ).reindex(eligible.index)
-        out.append(rows_for(SYSTEM_ID, model.version, predicted, p_over, model.edge_threshold))
+        serving = (versions == model.version).to_numpy()
+        predicted = np.full(len(eligible), np.nan)
+        predicted[serving] = model.predict(eligible[serving])
+        p_over = np.full(len(eligible), np.nan)
+        p_over[serving] = model.p_over(
+            predicted[serving], eligible.points_line.to_numpy(dtype=float)[serving]
+        )
+        out.append(
+            rows_for(
+                SYSTEM_ID,
+                model.version,
+                pd.Series(predicted, index=eligible.index),
+                p_over,
+                model.edge_threshold,
+            )
+        )
     skipped = {
         "injured": int(injured.sum()),
         "defaulted_features": int(defaulted.sum()),
