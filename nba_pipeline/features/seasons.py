@@ -45,35 +45,24 @@ def previous_season(
     """Per target (key, game_date): the entity's most recent earlier season within CARRY_SEASONS —
     `prev_games`, `seasons_back` and each value's sum and per-game mean there (`prev_{v}_sum`,
     `prev_{v}_avg`). NaN (and 0 games) when the history holds no such season."""
-    out = pd.DataFrame(index=targets.index)
-    season = season_year(targets.game_date)
-    if history.empty:
-        out["prev_games"], out["seasons_back"] = 0, np.nan
-        for v in values:
-            out[f"prev_{v}_sum"] = out[f"prev_{v}_avg"] = np.nan
-        return out
-    totals = (
-        history.assign(_season=season_year(history.game_date))
-        .groupby([key, "_season"])[list(values)]
-        .agg(["sum", "count"])
+    by_season = history.assign(_season=season_year(history.game_date)).groupby([key, "_season"])
+    seasons = pd.concat(
+        [by_season.size().rename("prev_games")]
+        + [by_season[v].sum(min_count=1).rename(f"prev_{v}_sum") for v in values]
+        + [by_season[v].count().rename(f"_n_{v}") for v in values],
+        axis=1,
     )
-    games = history.assign(_season=season_year(history.game_date)).groupby([key, "_season"]).size()
-    found = pd.Series(np.nan, index=targets.index)
-    picked = {(v, s): pd.Series(np.nan, index=targets.index) for v in values for s in ("sum", "count")}
-    n = pd.Series(0.0, index=targets.index)
-    for back in range(CARRY_SEASONS, 0, -1):  # the nearest season found wins: it is written last
-        index = pd.MultiIndex.from_arrays([targets[key].to_numpy(), season - back])
-        there = games.reindex(index).to_numpy()
-        hit = ~np.isnan(there)
-        found[hit], n[hit] = back, there[hit]
-        for v in values:
-            for stat in ("sum", "count"):
-                picked[(v, stat)][hit] = totals[(v, stat)].reindex(index).to_numpy()[hit]
-    out["prev_games"], out["seasons_back"] = n.to_numpy(), found.to_numpy()
+    season = season_year(targets.game_date)
+    picked = pd.DataFrame(np.nan, index=targets.index, columns=[*seasons.columns, "seasons_back"])
+    for back in range(CARRY_SEASONS, 0, -1):  # nearer seasons are written last: the nearest wins
+        there = seasons.reindex(pd.MultiIndex.from_arrays([targets[key].to_numpy(), season - back]))
+        hit = there.prev_games.notna().to_numpy()
+        picked.loc[hit, seasons.columns] = there.to_numpy()[hit]
+        picked.loc[hit, "seasons_back"] = back
+    out = picked[["prev_games", "seasons_back"]].assign(prev_games=picked.prev_games.fillna(0))
     for v in values:
-        total, count = picked[(v, "sum")], picked[(v, "count")]
-        out[f"prev_{v}_sum"] = total.to_numpy()
-        out[f"prev_{v}_avg"] = (total / count.where(count > 0)).to_numpy()
+        out[f"prev_{v}_sum"] = picked[f"prev_{v}_sum"]
+        out[f"prev_{v}_avg"] = picked[f"prev_{v}_sum"] / picked[f"_n_{v}"].where(picked[f"_n_{v}"] > 0)
     return out
 
 
