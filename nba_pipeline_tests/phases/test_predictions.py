@@ -192,3 +192,24 @@ def test_the_model_predicts_only_the_dates_a_model_trained_before_them_serves():
         model.p_over(expected[:1], np.array([12.5]))[0], abs=1e-3
     )
     assert pd.isna(served.loc["b", "p_over"]) and served.loc["b", "recommendation"] == "NO_LINE"
+
+
+def test_games_without_a_prediction_are_excused_with_their_reason():
+    day = date(2024, 10, 22)
+    schedule = pd.DataFrame({"game_id": ["g1", "g2", "g3", "g4"], "game_date": [day] * 4})
+    features = _features(
+        [
+            {"game_id": "g1", "player_lookup": "a", "game_date": day},
+            {"game_id": "g2", "player_lookup": "b", "game_date": day, "is_quality_ready": False},
+            {"game_id": "g4", "player_lookup": "d", "game_date": day},  # eligible, but his first game
+        ]
+    )
+    predictions = pd.DataFrame({"game_id": ["g1"], "game_date": [day]})
+    reasons = compute.unpredictable_games(features, predictions, {day: compute.NO_MODEL}, schedule)
+    assert reasons == {
+        day: (
+            "3 game(s) without a prediction: 1 without features (see ml_feature_store); 1 whose players were all "
+            f"skipped (injured, or defaulted features); 1 whose players have no game this season yet, and {compute.NO_MODEL}",
+            3,
+        )
+    }

@@ -266,10 +266,8 @@ def player_prop_predictions(
     }
     schedule = read_dates(wh, SCHEDULE, days[0], days[-1])
     excuses = {
-        d: Excuse(reason)
-        for d, reason in compute.unpredictable_dates(
-            features, rows, no_model, set(schedule.game_date)
-        ).items()
+        d: Excuse(reason, games)
+        for d, (reason, games) in compute.unpredictable_games(features, rows, no_model, schedule).items()
     }
     yield from write_and_check(
         context, wh, PREDICTIONS, frame, days, schedule, now, extra=extra, excuses=excuses

@@ -134,31 +134,43 @@ def predict(
     return pd.concat(out, ignore_index=True), skipped, no_model
 
 
-def unpredictable_dates(
-    features: pd.DataFrame, predictions: pd.DataFrame, no_model: dict[date, str], scheduled: set[date]
-) -> dict[date, str]:
-    """Scheduled dates with no prediction at all, and why (so zero rows there is expected): no feature
-    rows, every player skipped (injured, or too little history), or a season's first night with no
-    model trained before it (the baseline needs a game of this season)."""
-    dated = pd.to_datetime(features.game_date).dt.date if not features.empty else pd.Series(dtype=object)
-    predicted = set(pd.to_datetime(predictions.game_date).dt.date) if not predictions.empty else set()
+def unpredictable_games(
+    features: pd.DataFrame, predictions: pd.DataFrame, no_model: dict[date, str], schedule: pd.DataFrame
+) -> dict[date, tuple[str, int]]:
+    """Per date, the scheduled games with no prediction at all and why (so their absence is expected):
+    no feature rows, every player skipped (injured, or too little history), or no player with a game
+    this season while no model trained before the date exists (a season's first nights)."""
+    if schedule.empty:
+        return {}
+    predicted = set(predictions.game_id) if not predictions.empty else set()
+    missing = schedule[~schedule.game_id.isin(predicted)]
+    with_rows = set(features.game_id) if not features.empty else set()
     eligible = (
-        features.is_quality_ready.astype(bool) & ~features.injury_status.isin(OUT_STATUSES)
+        set(
+            features.game_id[
+                features.is_quality_ready.astype(bool) & ~features.injury_status.isin(OUT_STATUSES)
+            ]
+        )
         if not features.empty
-        else dated
+        else set()
     )
-    reasons = {}
-    for day in sorted(scheduled - predicted):
-        rows = int((dated == day).sum())
-        if rows == 0:
-            reasons[day] = "no features for this date (see ml_feature_store)"
-        elif not eligible[dated == day].any():
-            reasons[day] = f"all {rows} players skipped: injured, or too little history (defaulted features)"
-        else:
-            reasons[day] = (
-                f"no player has a game this season yet (the baseline's moving average); {no_model.get(day, 'the model wrote nothing')}"
-            )
-    return reasons
+    out = {}
+    for day, games in missing.groupby(pd.to_datetime(missing.game_date).dt.date).game_id:
+        no_rows = sum(g not in with_rows for g in games)
+        skipped = sum(g in with_rows and g not in eligible for g in games)
+        early = len(games) - no_rows - skipped
+        parts = [
+            f"{no_rows} without features (see ml_feature_store)" if no_rows else "",
+            f"{skipped} whose players were all skipped (injured, or defaulted features)" if skipped else "",
+            f"{early} whose players have no game this season yet, and {no_model.get(day, 'no model predicted them')}"
+            if early
+            else "",
+        ]
+        out[day] = (
+            f"{len(games)} game(s) without a prediction: " + "; ".join(p for p in parts if p),
+            len(games),
+        )
+    return out
 
 
 def grade(predictions: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame:
