@@ -101,3 +101,16 @@ def test_the_edge_threshold_is_the_smallest_that_broke_even_on_past_calls():
         6.0,
         "no edge threshold broke even on past games (edge >= 2.0: 0.0%)",
     )
+
+
+def test_a_seasons_first_week_is_served_by_a_model_held_back_on_last_seasons_end():
+    """The Monday before an opener has an off-season behind it: the held-back days are the last 28
+    of the previous season, not the empty 28 before the cutoff."""
+    rows = season_rows()
+    opener_week = date(2023, 10, 23)
+    model = train(rows, opener_week, threads=1, features=FEATURES)
+    assert (model.train_end, model.seasons) == (SEASON_A[-1], [2021])
+    assert (
+        model.validation_rows == 40 * 28
+        and model.card()["held_back"] == f"the 28 days up to {SEASON_A[-1]}, 1120 rows"
+    )

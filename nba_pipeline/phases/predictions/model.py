@@ -9,7 +9,8 @@ Huber and Poisson objectives and minutes x points-per-minute; it learns the squa
 ~0.2 % of MAE; wider trees, player or opponent categories and recency weights bought nothing.
 
 Training: every labelled row before the cutoff, previous seasons included. The number of trees is
-chosen by early stopping on the 28 days before the cutoff, and the errors the model made on those
+chosen by early stopping on the 28 days up to the last game before the cutoff (so a season's first
+week, after an off-season, is served by a model held back on last season's end), and the errors the model made on those
 games it had not seen become its predictive distribution (`calibration`): P(OVER), the Brier score
 and the edge threshold below which a call is a PASS. Then the model is refit on everything before
 the cutoff. Everything a model did and learned is in its card (`card()`), shown on its materialization.
@@ -111,7 +112,7 @@ class TrainedModel:
             "train_rows": self.train_rows,
             "features": len(self.features),
             "trees": self.trees,
-            "held_back": f"{VALIDATION_DAYS} days before the cutoff, {self.validation_rows} rows",
+            "held_back": f"the {VALIDATION_DAYS} days up to {self.train_end}, {self.validation_rows} rows",
             "mae_model": self.mae_model,
             "mae_baseline": self.mae_baseline,
             "improvement_pct": self.improvement_pct,
@@ -214,7 +215,9 @@ def train(
     days = pd.to_datetime(rows.game_date).dt.date
     history = rows[days < cutoff]
     history_days = days[days < cutoff]
-    fitting = (history_days < cutoff - timedelta(days=VALIDATION_DAYS)).to_numpy()
+    # Held back: the 28 days up to the last game before the cutoff (last April's, before an opener).
+    held_from = (max(history_days) if len(history_days) else cutoff) + timedelta(days=1 - VALIDATION_DAYS)
+    fitting = (history_days < held_from).to_numpy()
     fit_rows, valid = int(fitting.sum()), history[~fitting]
     if fit_rows < MIN_TRAIN_ROWS or len(valid) < MIN_VALIDATION_ROWS:
         raise NotEnoughHistory(
