@@ -201,10 +201,10 @@ NEW_FEATURES = {
     | {"points_avg_blend", "minutes_avg_blend", "ppm_blend", "exp_points_blend"},
     "rotation": {"team_games_before", "games_missed_streak", "apps_last_10_team", "app_share_season"},
 }
-ABLATIONS = (  # (what is undone, keyword arguments of train, feature names left out, this season's rows only)
+ABLATIONS = (  # (what changes, keyword arguments of train, feature names left out, this season's rows only)
     ("none: the platform's model", {}, set(), False),
-    ("learn points, not sqrt(points)", {"root": False}, set(), False),
-    ("L2 objective (a mean, not a median)", {"root": False, "params": {"objective": "l2"}}, set(), False),
+    ("learn sqrt(points), not points", {"root": True}, set(), False),
+    ("L2 objective (a mean, not a median)", {"params": {"objective": "l2"}}, set(), False),
     ("without the carried-over features", {}, NEW_FEATURES["carried"], False),
     ("without the rotation features", {}, NEW_FEATURES["rotation"], False),
     ("without the earlier season's rows", {}, set(), True),

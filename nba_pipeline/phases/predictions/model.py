@@ -3,10 +3,10 @@
 Why LightGBM: the metric is MAE, so an L1 objective (a median predictor) fits the job; gradient-boosted
 trees take the feature store's missing values natively (a season's first night has no windows yet);
 and it trains two seasons of rows in seconds on two cores, which keeps weekly retraining inside a
-backfill. Chosen by measurement (benchmarks/model_quality.py, real 2023-24 from March on): L1 beat L2,
-Huber and Poisson objectives and minutes x points-per-minute; it learns the square root of points
-(the median survives the transform, and the trees fit the scorer's spread more evenly), which bought
-~0.2 % of MAE; wider trees, player or opponent categories and recency weights bought nothing.
+backfill. Chosen by measurement (benchmarks/model_quality.py, real 2023-24 from March on, weekly models):
+L1 beat L2 by 1.5 % of MAE (and, in development, Huber, Poisson and minutes x points-per-minute);
+learning sqrt(points) instead of points was a wash (+0.08 %), as were wider trees, player or opponent
+categories, rolling medians and recency weights.
 
 Training: every labelled row before the cutoff, previous seasons included. The number of trees is
 chosen by early stopping on the 28 days up to the last game before the cutoff (so a season's first
@@ -90,7 +90,7 @@ class TrainedModel:
     calibration_lines: str = "none"  # real | proxy | none
     reliability: list[dict] = field(default_factory=list)
     importance: dict[str, float] = field(default_factory=dict)
-    power: float = 2.0  # the booster learns sqrt(points): its prediction is squared back
+    power: float = 1.0  # the booster learns points ** (1 / power) (2.0: sqrt, squared back)
 
     @property
     def improvement_pct(self) -> float:
@@ -203,7 +203,7 @@ def train(
     threads: int = 2,
     features: list[str] | None = None,
     params: dict | None = None,
-    root: bool = True,
+    root: bool = False,
 ) -> TrainedModel:
     """Train on `rows` dated before `cutoff` only (never on or after it). `features`, `params` (over
     PARAMS) and `root` (learn sqrt(points) rather than points) are what the benchmark varies.
