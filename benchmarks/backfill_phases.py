@@ -25,7 +25,7 @@ from pathlib import Path
 import dagster as dg
 
 from nba_pipeline.definitions import build_definitions
-from nba_pipeline.environment import DEFAULT_REPLAY_CSV, load_settings
+from nba_pipeline.environment import DEFAULT_REPLAY, load_settings
 from nba_pipeline.phases import PHASES, SINGLE_RUN
 from nba_pipeline.runner import QUIET, _range, _windows, phase_keys, run_phases
 
@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_case(args.child, args.first, args.through, keep)))
         return 0
     cases = [c for c in args.cases.split(",") if c]
-    if "replay" in cases and not DEFAULT_REPLAY_CSV.exists():
-        print(f"skipping replay: {DEFAULT_REPLAY_CSV} is absent", file=sys.stderr)
+    if "replay" in cases and not DEFAULT_REPLAY.exists():
+        print(f"skipping replay: {DEFAULT_REPLAY} is absent", file=sys.stderr)
         cases.remove("replay")
     results = []
     for case in cases:

@@ -17,7 +17,10 @@ ENVIRONMENTS = ("local", "prod")
 SOURCES = ("sim", "replay", "nba")
 DEFAULT_SEED = 20211019
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_REPLAY_CSV = REPO_ROOT.parent / "shared" / "data" / "nba" / "player_logs_2023-24.csv"
+# The shared folder of real seasons: replayed as one continuous history, so a model for any date can
+# learn from the seasons before it (the partitions begin 2021-10-19, the first date of its 2021-22 file).
+REAL_SEASONS_DIR = REPO_ROOT.parent / "shared" / "data" / "nba"
+DEFAULT_REPLAY = REAL_SEASONS_DIR
 
 
 class ConfigError(ValueError):
@@ -155,8 +158,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
 
     replay_value = overrides.pop("replay_csv", None) or environ.get("NBA_PIPELINE_REPLAY_CSV")
     replay_csv = Path(replay_value).expanduser().absolute() if replay_value else None
-    if replay_csv is None and DEFAULT_REPLAY_CSV.exists():
-        replay_csv = DEFAULT_REPLAY_CSV
+    if replay_csv is None and DEFAULT_REPLAY.exists():
+        replay_csv = DEFAULT_REPLAY
 
     scenario = overrides.pop("scenario", None) or environ.get("NBA_PIPELINE_SCENARIO", "none")
     from nba_pipeline.sources.sim.scenarios import parse_scenarios  # validates names and dates

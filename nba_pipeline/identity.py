@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+import numpy as np
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class Team:
@@ -118,3 +121,44 @@ def player_lookup(name: str) -> str:
     while len(tokens) > 1 and tokens[-1] in _SUFFIXES:
         tokens.pop()
     return "".join(tokens)
+
+
+_MATCHUP = re.compile(r"\s*([A-Z]{3})\s+(@|vs\.)\s+([A-Z]{3})\s*")
+
+
+def matchup_sides(matchup: str) -> tuple[str, str]:
+    """(away, home) as a LeagueGameLog MATCHUP reads: 'BOS @ LAL' and 'LAL vs. BOS' -> ('BOS', 'LAL')."""
+    match = _MATCHUP.fullmatch(str(matchup))
+    if not match:
+        raise ValueError(f"unreadable MATCHUP {matchup!r}: expected 'AAA @ BBB' or 'AAA vs. BBB'")
+    first, sep, second = match.groups()
+    return (first, second) if sep == "@" else (second, first)
+
+
+def game_sides(log: pd.DataFrame) -> pd.DataFrame:
+    """One row per GAME_ID of a LeagueGameLog frame: `away`, `home`, `neutral`.
+
+    Any one row's MATCHUP names both teams, so a game with rows of one team only still has both. At a
+    neutral site (Mexico City, Paris, the NBA Cup in Las Vegas) both teams' rows read '@', each naming
+    the other as host: the text has no home team, but the canonical id needs one, so the tricodes in
+    alphabetical order are taken as away @ home — the same answer from either team's rows.
+    """
+    pairs = pd.DataFrame([matchup_sides(m) for m in log["MATCHUP"]], columns=["away", "home"])
+    readings = pairs.assign(GAME_ID=log["GAME_ID"].to_numpy()).drop_duplicates()
+    named = pd.concat(
+        [readings[["GAME_ID", side]].set_axis(["GAME_ID", "team"], axis=1) for side in ("away", "home")]
+    )
+    teams = named.groupby("GAME_ID", sort=True).team.agg(lambda s: sorted(set(s)))
+    bad = teams[teams.map(len) != 2]
+    if not bad.empty:
+        raise ValueError(f"game {bad.index[0]}: its MATCHUP rows name the teams {bad.iloc[0]}")
+    first = readings.drop_duplicates("GAME_ID").set_index("GAME_ID").reindex(teams.index)
+    neutral = readings.groupby("GAME_ID").size().reindex(teams.index) > 1  # the rows disagree on the host
+    return pd.DataFrame(
+        {
+            "GAME_ID": teams.index,
+            "away": np.where(neutral, teams.str[0], first.away),
+            "home": np.where(neutral, teams.str[1], first.home),
+            "neutral": neutral.to_numpy(),
+        }
+    )

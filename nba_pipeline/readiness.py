@@ -69,8 +69,8 @@ def inputs(phase: int, mode: Mode, game_date: date, now: datetime) -> list[Input
             Input("team_offense_game_summary", False, history=pregame),
             Input("team_defense_game_summary", False, history=pregame),
         ]
-    if phase == 5:
-        return [Input("ml_feature_store", True), Input("model_registry", True)]
+    if phase == 5:  # the trained model is a prediction system, not an input: the baseline needs no model
+        return [Input("ml_feature_store", True)]
     if phase == 6:
         return [Input("player_prop_predictions", True), Input("prediction_accuracy", False)]
     raise ValueError(f"phase {phase} has no readiness inputs (phases 3-6 do)")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nba_pipeline.environment import DEFAULT_REPLAY_CSV, load_settings
+from nba_pipeline.environment import REAL_SEASONS_DIR, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -21,13 +21,18 @@ def fixture_json(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text())
 
 
-def require_real_csv() -> Path:
-    """The real 2023-24 season: skipped with the reason when absent, a failure in CI where it must be."""
-    if DEFAULT_REPLAY_CSV.exists():
-        return DEFAULT_REPLAY_CSV
+def require_real(path: Path = REAL_SEASONS_DIR / "player_logs_2023-24.csv") -> Path:
+    """A real season file (default 2023-24) or the folder of them: skipped with the reason when absent,
+    a failure in CI where it must be."""
+    if path.exists():
+        return path
     if IN_CI:
-        pytest.fail(f"the real season CSV must be present in CI: {DEFAULT_REPLAY_CSV}")
-    pytest.skip(f"real 2023-24 season CSV absent ({DEFAULT_REPLAY_CSV}); tests on real data skipped")
+        pytest.fail(f"the real season data must be present in CI: {path}")
+    pytest.skip(f"real season data absent ({path}); tests on real data skipped")
+
+
+def require_real_csv() -> Path:
+    return require_real()
 
 
 @pytest.fixture

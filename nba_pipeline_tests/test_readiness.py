@@ -184,3 +184,13 @@ def test_policies_and_expected_processors_are_data():
     }
     assert same_day.expected == ("upcoming_player_game_context", "upcoming_team_game_context")
     assert same_day.critical == ("upcoming_player_game_context",)
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_phase5_needs_only_the_feature_store_in_every_mode(mode):
+    """DOMAIN §5 as updated: the trained model is a prediction system, not an input — a date with
+    features proceeds though no model was trained before it (the baseline predicts)."""
+    day = DAY_OF.get(mode, PAST)
+    assert inputs(5, mode, day, NOW) == [Input("ml_feature_store", True)]
+    tables = [measure(spec, 9, 9, 600.0, 1.0, mode, day, NOW) for spec in inputs(5, mode, day, NOW)]
+    assert decide(5, day, mode, tables, NOW).decision is Verdict.PROCEED

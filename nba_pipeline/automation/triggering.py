@@ -260,15 +260,15 @@ def _request(
         )
     correlation_id = correlation_of(ctx.store, phase, day)
     if phase == 5 and _model_missing(ctx.instance, day):
-        if not train_model:
-            return Outcome(
-                5,
-                day,
-                "held",
-                f"no model for the week of {week_of(day)} yet (the cascade trains it)",
-                version,
-            )
-        return _request_model(ctx, day, mode, trigger, correlation_id)
+        # DOMAIN §5: the week's model is trained first when it can be; Phase 5 never waits for one
+        # that cannot (a failed or impossible training, or a path that does not train): the baseline
+        # predicts and the model system says why it wrote nothing.
+        tried = ctx.store.get_claim(claims.claim_key(MODEL_TARGET, week_of(day), "points_model"))
+        if tried is not None and tried.active:
+            reason = f"training the model of the week of {week_of(day)} first (claimed by {tried.holder})"
+            return Outcome(5, day, "held", reason, version, recheck_at=ctx.now)
+        if tried is None and train_model:
+            return _request_model(ctx, day, mode, trigger, correlation_id)
     began = time.monotonic()
     decision = check(
         ctx.warehouse,

@@ -30,7 +30,10 @@ def partition_date(value: str) -> date:
 
 def source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", help="sim (default), replay or nba (the real upstreams)")
-    parser.add_argument("--replay-csv", help="a stats.nba.com LeagueGameLog CSV for --source replay")
+    parser.add_argument(
+        "--replay-csv",
+        help="a stats.nba.com LeagueGameLog CSV, or a folder of season CSVs (one history), for --source replay",
+    )
     parser.add_argument("--scenario", help="a fault scenario of the simulated league (see README)")
     parser.add_argument("--through", type=int, default=None, help="run phases 1..N only")
     parser.add_argument(

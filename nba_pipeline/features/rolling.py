@@ -16,7 +16,7 @@ import pandas as pd
 N = "_games_before"  # games the entity played before the target date
 
 
-def _ts(values) -> pd.Series:
+def timestamps(values) -> pd.Series:
     """Dates as nanosecond timestamps: DuckDB returns microseconds, Python dates become nanoseconds,
     and merge_asof refuses to compare the two."""
     return pd.Series(pd.to_datetime(values)).astype("datetime64[ns]")
@@ -24,7 +24,7 @@ def _ts(values) -> pd.Series:
 
 def _prepared(history: pd.DataFrame, key: str, values: Sequence[str]) -> pd.DataFrame:
     h = history[[key, "game_date", *values]].copy()
-    h["game_date"] = _ts(h["game_date"]).to_numpy()
+    h["game_date"] = timestamps(h["game_date"]).to_numpy()
     h = h.sort_values([key, "game_date"], kind="stable").reset_index(drop=True)
     h[N] = h.groupby(key).cumcount() + 1
     for v in values:
@@ -40,7 +40,7 @@ def _asof(
 ) -> pd.DataFrame:
     """The last history row of each target's entity strictly before `at` (NaN when none)."""
     left = pd.DataFrame(
-        {key: targets[key].to_numpy(), "_at": _ts(at).to_numpy(), "_row": np.arange(len(targets))}
+        {key: targets[key].to_numpy(), "_at": timestamps(at).to_numpy(), "_row": np.arange(len(targets))}
     )
     left = left.sort_values("_at", kind="stable")
     right = h[[key, "game_date", *columns]].sort_values("game_date", kind="stable")
@@ -109,7 +109,7 @@ def ewm_before(
     """Exponentially weighted mean of `value` over the entity's games strictly before game_date (the
     most recent game weighs most; `halflife` is in games)."""
     h = history[[key, "game_date", value]].copy()
-    h["game_date"] = _ts(h["game_date"]).to_numpy()
+    h["game_date"] = timestamps(h["game_date"]).to_numpy()
     h = h.sort_values([key, "game_date"], kind="stable")
     h["_ewm"] = (
         h[value].astype(float).groupby(h[key]).ewm(halflife=halflife).mean().reset_index(level=0, drop=True)
@@ -127,7 +127,7 @@ def games_since(history: pd.DataFrame, targets: pd.DataFrame, key: str, since: p
 
 def games_in_window(history: pd.DataFrame, targets: pd.DataFrame, key: str, days: int) -> np.ndarray:
     """How many games each target's entity played in the `days` calendar days before game_date."""
-    return games_since(history, targets, key, _ts(targets["game_date"]) - pd.Timedelta(days=days))
+    return games_since(history, targets, key, timestamps(targets["game_date"]) - pd.Timedelta(days=days))
 
 
 def season_mean_before(

@@ -74,40 +74,13 @@ def gather(
         history_days = [d for d in previous.values() if d is not None]
         first = min([*days, *history_days])
         frames = {n: read_dates(warehouse, TABLES[n], first, max(days)) for n in names if n in TABLES}
-        models = (
-            read_dates(warehouse, TABLES["model_registry"], date(2000, 1, 1), max(days))
-            if "model_registry" in names
-            else None
-        )
     wanted = sorted({*days, *history_days})
-    stats = {
-        n: _stats(n, frame, schedule, wanted, now) for n, frame in frames.items() if n != "model_registry"
-    }
+    stats = {n: _stats(n, frame, schedule, wanted, now) for n, frame in frames.items()}
     loaded = schedule_known(instance, schedule, days)
     out = {}
     for day in days:
         measured = []
         for spec in specs[day]:
-            if spec.table == "model_registry":  # a model trained before the date (its cutoff on or before it)
-                usable = (
-                    models[models.cutoff_date <= day]
-                    if models is not None and not models.empty
-                    else pd.DataFrame()
-                )
-                measured.append(
-                    measure(
-                        spec,
-                        1,
-                        int(not usable.empty),
-                        0.0,
-                        1.0,
-                        mode,
-                        day,
-                        now,
-                        [] if not usable.empty else ["no model trained before this date"],
-                    )
-                )
-                continue
             if spec.table == "nbac_schedule" and day not in loaded:  # never loaded: what to expect is unknown
                 note = [UNKNOWN]
                 measured.append(measure(spec, 1, 0, None, 1.0, mode, day, now, note))

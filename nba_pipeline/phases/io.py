@@ -339,11 +339,13 @@ def derived_table_asset(
     excuse: Callable[..., dict[date, Excuse]] | None = None,
     with_capabilities: bool = False,
     reconcile: Sequence[Reconciliation] = (),
+    history_from: Callable[[date], date] = history_start,
 ) -> dg.AssetsDefinition:
     """A table computed from other tables: read `inputs` for the materialized dates and `history` for
     the dates before them (one query each per run), `build(*inputs, *history[, capabilities])`, then
     write, report and check. `excuse(schedule, *inputs, *history)` names dates whose missing games
-    have a known cause; each of `reconcile` checks the output against the inputs."""
+    have a known cause; each of `reconcile` checks the output against the inputs. History is read
+    from `history_from(first date)`."""
     from nba_pipeline.phases.raw.tables import SCHEDULE
     from nba_pipeline.resources.clock import ClockResource
     from nba_pipeline.resources.coordination import CoordinationResource
@@ -366,9 +368,7 @@ def derived_table_asset(
         wh, now, days = warehouse.get(), clock.now(), dates_of(context)
         with permanent_unless_transient(table.name), wh.session():  # one connection for reads and write
             frames = [read_dates(wh, t, days[0], days[-1]) for t in inputs]
-            before = [
-                read_dates(wh, t, history_start(days[0]), days[-1] - timedelta(days=1)) for t in history
-            ]
+            before = [read_dates(wh, t, history_from(days[0]), days[-1] - timedelta(days=1)) for t in history]
             extra = (source.capabilities(),) if with_capabilities else ()
 
             def build_days(ds: list[date]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from datetime import date
 
 import duckdb
 import pandas as pd
+import pytest
 
 from nba_pipeline.definitions import build_definitions
 from nba_pipeline.environment import load_settings
@@ -68,3 +69,61 @@ def test_deleting_every_result_on_and_after_the_date_changes_no_feature(season_c
         )
     assert result.success
     pd.testing.assert_frame_equal(features(settings.warehouse_path), before)
+
+
+def _history(seasons: dict[int, int], seed: int = 0) -> pd.DataFrame:
+    """Player games of `a` (LAL) and `b` (BOS): `n` games from each listed season's November on."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for year, n in seasons.items():
+        for i in range(n):
+            for player, team in (("a", "LAL"), ("b", "BOS")):
+                minutes = float(rng.uniform(20, 36))
+                rows.append(
+                    {
+                        "game_id": f"{year}-{i}-{team}",
+                        "game_date": date(year, 11, 1) + pd.Timedelta(days=2 * i).to_pytimedelta(),
+                        "player_lookup": player,
+                        "team_abbr": team,
+                        "points": float(rng.integers(5, 30)),
+                        "minutes": minutes,
+                        "usage_rate": 20.0,
+                        "ts_pct": 0.55,
+                        "fga": 10.0,
+                        "minutes_rank": 2.0,
+                        "minutes_share": minutes / 240,
+                        "points_share": 0.15,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_features_across_a_season_boundary_use_only_earlier_games_and_a_fixed_window():
+    """A season's first nights: this season's windows are empty, last season's rates are carried, and
+    neither later games nor history older than the carried seasons changes a number."""
+    from nba_pipeline.features.seasons import carry_start
+    from nba_pipeline.phases.precompute.compute import daily_cache
+
+    history = _history({2019: 30, 2021: 30, 2023: 10})
+    opener, third = date(2023, 11, 1), date(2023, 11, 5)
+    players = pd.DataFrame(
+        [(f"g{d}", d, p, t) for d in (opener, third) for p, t in (("a", "LAL"), ("b", "BOS"))],
+        columns=["game_id", "game_date", "player_lookup", "team_abbr"],
+    )
+    full = daily_cache(players, history)
+    opening = full[full.game_date == opener]
+    assert opening.games_before.tolist() == [0, 0] and opening.points_avg_last_10.isna().all()
+    # carried from 2021-22, two seasons back (2022-23 is missing), never from 2019-20 (three back)
+    season_2021 = history[(history.game_date < date(2022, 8, 1)) & (history.game_date > date(2021, 8, 1))]
+    expected = season_2021.groupby("player_lookup").points.mean()
+    assert opening.prev_season_points_avg.tolist() == pytest.approx(expected[["a", "b"]].tolist())
+    assert opening.seasons_since_prev.tolist() == [2, 2]
+    assert full[full.game_date == third].games_before.tolist() == [2, 2]
+    # later games, and anything before the carried seasons, change nothing
+    window = history[
+        (pd.to_datetime(history.game_date) >= pd.Timestamp(carry_start(opener)))
+        & (pd.to_datetime(history.game_date) < pd.Timestamp(third))
+    ]
+    pd.testing.assert_frame_equal(daily_cache(players, window), full)

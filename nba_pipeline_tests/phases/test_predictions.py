@@ -13,14 +13,13 @@ from nba_pipeline.phases.predictions.model import BASELINE, SYSTEM_ID, NotEnough
 
 
 def test_recommendations_edge_confidence_and_calls():
-    calls = compute.recommend(
-        predicted=pd.Series([20.0, 18.0, 14.0, 20.0, 20.0]),
-        line=pd.Series([17.5, 17.5, 17.5, np.nan, 17.5]),
-        spread=pd.Series([5.0, 5.0, 5.0, 5.0, 5.0]),
-        quality=pd.Series([100.0, 100.0, 100.0, 100.0, 50.0]),
-    )
+    predicted = pd.Series([20.0, 18.0, 14.0, 20.0, 20.0])
+    line = pd.Series([17.5, 17.5, 17.5, np.nan, 17.5])
+    p_over = compute.normal_p_over(predicted, line, pd.Series([5.0] * 5))
+    calls = compute.recommend(predicted, line, p_over, quality=pd.Series([100.0, 100.0, 100.0, 100.0, 50.0]))
     # edge 2.5 over a spread of 5: P(over) = Phi(0.5) = 0.6915 -> confidence 100 * (2 * 0.6915 - 1) = 38.3
     assert calls.edge.tolist()[:3] == [2.5, 0.5, -3.5]
+    assert calls.p_over.iloc[0] == pytest.approx(0.6915, abs=1e-4)
     assert calls.confidence.iloc[0] == pytest.approx(38.3, abs=0.05)
     assert calls.recommendation.tolist() == [
         "OVER",
@@ -29,7 +28,11 @@ def test_recommendations_edge_confidence_and_calls():
         "NO_LINE",
         "PASS",
     ]  # last: quality halves confidence
-    assert pd.isna(calls.confidence.iloc[3])  # no line, no confidence; never an invented line
+    assert pd.isna(calls.confidence.iloc[3]) and pd.isna(
+        calls.p_over.iloc[3]
+    )  # no line, never an invented one
+    # a model's own threshold: the same 2.5-point edge is a PASS under a threshold of 3
+    assert compute.recommend(predicted, line, p_over, pd.Series([100.0] * 5), 3.0).recommendation[0] == "PASS"
 
 
 def _features(rows):
@@ -55,15 +58,28 @@ def test_predict_skips_and_counts_injured_and_defaulted_players_and_never_invent
             {"game_id": "g", "player_lookup": "b", "injury_status": "Out"},
             {"game_id": "g", "player_lookup": "c", "is_quality_ready": False},
             {"game_id": "g", "player_lookup": "d", "points_avg_last_10": 9.0},
+            # his first game of the season: no moving average yet, last season stands in for the model
+            {
+                "game_id": "g",
+                "player_lookup": "e",
+                "points_avg_last_10": np.nan,
+                "points_avg_last_10__source": "season_start",
+            },
         ]
     )
     contexts = pd.DataFrame(
-        {"game_id": ["g"] * 4, "player_lookup": list("abcd"), "points_line": [16.5, 10.5, 10.5, np.nan]}
+        {
+            "game_id": ["g"] * 5,
+            "player_lookup": list("abcde"),
+            "points_line": [16.5, 10.5, 10.5, np.nan, 12.5],
+        }
     )
-    rows, skipped = compute.predict(features, contexts, lambda day: None)
-    assert skipped == {"injured": 1, "defaulted_features": 1, "no_model": 2}
+    rows, skipped, no_model = compute.predict(features, contexts, lambda day: None)
+    assert skipped == {"injured": 1, "defaulted_features": 1, "no_game_this_season": 1, "no_model": 3}
+    assert no_model == {date(2024, 1, 15): compute.NO_MODEL}
     assert rows.system_id.unique().tolist() == [BASELINE]
     by_player = rows.set_index("player_lookup")
+    assert sorted(by_player.index) == ["a", "d"]
     assert (
         by_player.loc["a", "predicted_points"],
         by_player.loc["a", "edge"],
@@ -133,3 +149,67 @@ def test_the_simulated_season_model_and_its_predictions(season_home):
         lo >= 0 and hi < 60 for _, _, lo, hi in systems
     )
     assert lines == 0 and defaulted == 0
+
+
+def test_the_model_predicts_only_the_dates_a_model_trained_before_them_serves():
+    from nba_pipeline_tests.phases.test_model import CUTOFF, FEATURES, season_rows
+
+    model = train(season_rows(), CUTOFF, threads=1, features=FEATURES)
+    before, after = CUTOFF - pd.Timedelta(days=1).to_pytimedelta(), CUTOFF
+    features = _features(
+        [
+            {
+                "game_id": g,
+                "game_date": d,
+                "player_lookup": p,
+                "form": 20.0,
+                "minutes": 30.0,
+                "points_avg_last_10": 18.0,
+            }
+            for g, d in (("g1", before), ("g2", after))
+            for p in ("a", "b")
+        ]
+    )
+    contexts = pd.DataFrame(
+        {
+            "game_id": ["g1", "g1", "g2", "g2"],
+            "player_lookup": ["a", "b"] * 2,
+            "points_line": [12.5, np.nan] * 2,
+        }
+    )
+    rows, skipped, no_model = compute.predict(
+        features, contexts, lambda day: model if day >= CUTOFF else None
+    )
+    assert no_model == {before: compute.NO_MODEL} and skipped["no_model"] == 2
+    by_system = rows.groupby("system_id").game_id.apply(sorted).to_dict()
+    assert by_system == {BASELINE: ["g1", "g1", "g2", "g2"], SYSTEM_ID: ["g2", "g2"]}
+    served = rows[rows.system_id == SYSTEM_ID].set_index("player_lookup")
+    assert (served.model_version == model.version).all()
+    expected = model.predict(features[features.game_id == "g2"]).round(1)
+    assert served.predicted_points.tolist() == pytest.approx(expected.tolist())
+    # P(OVER) from the model's own residuals where there is a line; none without one
+    assert served.loc["a", "p_over"] == pytest.approx(
+        model.p_over(expected[:1], np.array([12.5]))[0], abs=1e-3
+    )
+    assert pd.isna(served.loc["b", "p_over"]) and served.loc["b", "recommendation"] == "NO_LINE"
+
+
+def test_games_without_a_prediction_are_excused_with_their_reason():
+    day = date(2024, 10, 22)
+    schedule = pd.DataFrame({"game_id": ["g1", "g2", "g3", "g4"], "game_date": [day] * 4})
+    features = _features(
+        [
+            {"game_id": "g1", "player_lookup": "a", "game_date": day},
+            {"game_id": "g2", "player_lookup": "b", "game_date": day, "is_quality_ready": False},
+            {"game_id": "g4", "player_lookup": "d", "game_date": day},  # eligible, but his first game
+        ]
+    )
+    predictions = pd.DataFrame({"game_id": ["g1"], "game_date": [day]})
+    reasons = compute.unpredictable_games(features, predictions, {day: compute.NO_MODEL}, schedule)
+    assert reasons == {
+        day: (
+            "3 game(s) without a prediction: 1 without features (see ml_feature_store); 1 whose players were all "
+            f"skipped (injured, or defaulted features); 1 whose players have no game this season yet, and {compute.NO_MODEL}",
+            3,
+        )
+    }

@@ -235,6 +235,14 @@ def _missing_teammates(ctx: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame
     return ctx.assign(teammates_missing_points=totals.p - gone.p, teammates_missing_usage=totals.u - gone.u)
 
 
+def _rest_in_season(ctx: pd.DataFrame, since: pd.Series) -> pd.Series:
+    """Days off since the previous game of the same season; none for a season's first game (an
+    off-season, or a season missing from the history, is not rest)."""
+    last = pd.to_datetime(ctx.last_game_date)
+    days = (pd.to_datetime(ctx.game_date) - last).dt.days - 1
+    return days.where(last.to_numpy() >= since.to_numpy())
+
+
 def player_context(
     schedule: pd.DataFrame, injuries: pd.DataFrame, props: pd.DataFrame, history: pd.DataFrame
 ) -> pd.DataFrame:
@@ -256,7 +264,7 @@ def player_context(
     ctx = pd.concat([ctx.reset_index(drop=True), form.reset_index(drop=True)], axis=1)
     ctx = _missing_teammates(ctx, history)
     since = pd.to_datetime(pd.Series([season_start(d) for d in ctx.game_date]))
-    days_rest = (pd.to_datetime(ctx.game_date) - pd.to_datetime(ctx.last_game_date)).dt.days - 1
+    days_rest = _rest_in_season(ctx, since)
     return ctx.assign(
         has_prop_line=ctx.points_line.notna(),
         line_move=ctx.points_line - ctx.opening_line,
@@ -287,7 +295,7 @@ def team_context(
     )
     since = pd.to_datetime(pd.Series([season_start(d) for d in games.game_date]))
     ctx = pd.concat([games.reset_index(drop=True), form.reset_index(drop=True)], axis=1)
-    days_rest = (pd.to_datetime(ctx.game_date) - pd.to_datetime(ctx.last_game_date)).dt.days - 1
+    days_rest = _rest_in_season(ctx, since)
     ctx = ctx.assign(
         days_rest=days_rest,
         back_to_back=(days_rest == 0).where(days_rest.notna()),

@@ -6,13 +6,14 @@ from datetime import date
 import pandas as pd
 
 from nba_pipeline.coverage import RULES, Excuse
+from nba_pipeline.features.seasons import carry_start
 from nba_pipeline.phases.analytics.tables import (
     PLAYER_GAME_SUMMARY,
     TEAM_DEFENSE,
     UPCOMING_PLAYER,
     UPCOMING_TEAM,
 )
-from nba_pipeline.phases.io import derived_table_asset, history_dep
+from nba_pipeline.phases.io import derived_table_asset, history_dep, history_start
 from nba_pipeline.phases.precompute import compute
 from nba_pipeline.phases.precompute.tables import (
     FEATURE_STORE,
@@ -42,7 +43,9 @@ def games_without(contexts: Table) -> Callable[..., dict[date, Excuse]]:
     return _excuse
 
 
-def _player_table(table, deps, inputs, build, history=(), with_capabilities=False):
+def _player_table(
+    table, deps, inputs, build, history=(), with_capabilities=False, history_from=history_start
+):
     return derived_table_asset(
         table,
         GROUP,
@@ -52,7 +55,13 @@ def _player_table(table, deps, inputs, build, history=(), with_capabilities=Fals
         history,
         excuse=games_without(UPCOMING_PLAYER),
         with_capabilities=with_capabilities,
+        history_from=history_from,
     )
+
+
+def _with_earlier_seasons(first_day: date) -> date:
+    """The daily cache also reads the seasons its carried-over rates come from."""
+    return min(history_start(first_day), carry_start(first_day))
 
 
 team_defense_zone_analysis = derived_table_asset(
@@ -77,6 +86,7 @@ player_daily_cache = _player_table(
     [UPCOMING_PLAYER],
     compute.daily_cache,
     [PLAYER_GAME_SUMMARY],
+    history_from=_with_earlier_seasons,
 )
 player_composite_factors = _player_table(
     PLAYER_COMPOSITE,

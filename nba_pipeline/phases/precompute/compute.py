@@ -9,13 +9,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nba_pipeline.features.rolling import ewm_before, games_in_window, rolling_before, season_mean_before
-from nba_pipeline.partitions import season_start
+from nba_pipeline.features.rolling import ewm_before, games_in_window, rolling_before
+from nba_pipeline.features.rotation import rotation_status
+from nba_pipeline.features.seasons import (
+    DECAY,
+    PRIOR_GAMES,
+    PRIOR_MINUTES,
+    blend,
+    previous_season,
+    prior_weight,
+    season_keyed,
+)
 from nba_pipeline.phases.analytics.compute import OUT_STATUSES
 from nba_pipeline.phases.precompute.features import (
     FEATURES,
     MAX_DEFAULTED_FEATURES,
     QUALITY,
+    SEASON_WINDOWS,
     quality_column,
     source_column,
 )
@@ -23,16 +33,12 @@ from nba_pipeline.phases.precompute.features import (
 ZONES = ("two", "three", "ft", "paint", "mid")
 INJURY_CODES = {"Available": 0, "Probable": 1, "Questionable": 2, "Doubtful": 3, "Out": 4}
 PLAYER_KEYS = ["game_id", "game_date", "player_lookup", "team_abbr"]
-LONG_WINDOW = 82  # a season's worth of games: the player's established rate
+LONG_WINDOW = 82  # a season's worth of games: this season's rate to date
 EWM_HALFLIFE = 4  # games: recent form that forgets smoothly instead of at a window's edge
 
 
 def _targets(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     return frame[[key, "game_date"]].reset_index(drop=True)
-
-
-def _since_season(frame: pd.DataFrame) -> pd.Series:
-    return pd.to_datetime(pd.Series([season_start(d) for d in pd.to_datetime(frame.game_date).dt.date]))
 
 
 def team_defense_zones(team_ctx: pd.DataFrame, defense_history: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +78,7 @@ def team_defense_zones(team_ctx: pd.DataFrame, defense_history: pd.DataFrame) ->
 
 
 def shot_zones(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
-    """Share of a player's points by shot type over his last 10 and 20 games."""
+    """Share of a player's points by shot type over his last 10 and 20 games of the season."""
     if players.empty:
         return players
     h = history.assign(
@@ -83,7 +89,11 @@ def shot_zones(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
         mid=2 * history.two_pt_made - history.paint_points,
     )
     r = rolling_before(
-        h, _targets(players, "player_lookup"), "player_lookup", ["points", *ZONES], windows=[10, 20]
+        season_keyed(h, "player_lookup"),
+        season_keyed(_targets(players, "player_lookup"), "player_lookup"),
+        "player_lookup",
+        ["points", *ZONES],
+        windows=[10, 20],
     )
     out = players[PLAYER_KEYS].reset_index(drop=True)
     for w in (10, 20):
@@ -94,10 +104,39 @@ def shot_zones(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _carried(players: pd.DataFrame, history: pd.DataFrame, season: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Last season's rates (the most recent earlier season the history holds), and this season's
+    blended with them: `season` holds this season's games, points and minutes before each date."""
+    prev = previous_season(
+        history, _targets(players, "player_lookup"), "player_lookup", ["points", "minutes"]
+    )
+    ppm = prev.prev_points_sum / prev.prev_minutes_sum.replace(0, np.nan)
+    games_weight = prior_weight(PRIOR_GAMES, prev.seasons_back)
+    minutes_weight = prior_weight(PRIOR_MINUTES, prev.seasons_back)
+    points_total, minutes_total = season.points * season.games, season.minutes * season.games
+    minutes_blend = blend(minutes_total, season.games, prev.prev_minutes_avg, games_weight)
+    ppm_blend = blend(points_total, minutes_total, ppm, minutes_weight)
+    return {
+        "prev_season_games": prev.prev_games.to_numpy(),
+        "seasons_since_prev": prev.seasons_back.to_numpy(),
+        "prev_season_points_avg": prev.prev_points_avg.to_numpy(),
+        "prev_season_minutes_avg": prev.prev_minutes_avg.to_numpy(),
+        "prev_season_ppm": ppm.to_numpy(),
+        "points_avg_blend": blend(points_total, season.games, prev.prev_points_avg, games_weight),
+        "minutes_avg_blend": minutes_blend,
+        "ppm_blend": ppm_blend,
+        # expected points: the blended rate times recent minutes (the blended minutes before any)
+        "exp_points_blend": ppm_blend
+        * np.where(np.isnan(season.recent_minutes), minutes_blend, season.recent_minutes),
+    }
+
+
 def daily_cache(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """Rolling form over this season's games (fresh each season), and rates carried from earlier ones."""
     if players.empty:
         return players
-    targets = _targets(players, "player_lookup")
+    targets = season_keyed(_targets(players, "player_lookup"), "player_lookup")
+    this_season = season_keyed(history, "player_lookup")
     values = [
         "points",
         "minutes",
@@ -109,9 +148,23 @@ def daily_cache(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
         "points_share",
     ]
     r = rolling_before(
-        history, targets, "player_lookup", values, windows=[1, 3, 5, 10, 20, LONG_WINDOW], std_windows=[10]
+        this_season,
+        targets,
+        "player_lookup",
+        values,
+        windows=[1, 3, 5, 10, 20, LONG_WINDOW],
+        std_windows=[10],
     )
-    ppm_long = r[f"points_avg_last_{LONG_WINDOW}"] / r[f"minutes_avg_last_{LONG_WINDOW}"].replace(0, np.nan)
+    season_ppm = r[f"points_avg_last_{LONG_WINDOW}"] / r[f"minutes_avg_last_{LONG_WINDOW}"].replace(0, np.nan)
+    ewm_minutes = ewm_before(this_season, targets, "player_lookup", "minutes", EWM_HALFLIFE)
+    season = pd.DataFrame(
+        {
+            "games": r.games_before,
+            "points": r[f"points_avg_last_{LONG_WINDOW}"],
+            "minutes": r[f"minutes_avg_last_{LONG_WINDOW}"],
+            "recent_minutes": ewm_minutes,
+        }
+    )
     return (
         players[PLAYER_KEYS]
         .reset_index(drop=True)
@@ -119,13 +172,13 @@ def daily_cache(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
             games_before=r.games_before,
             points_avg_last_5=r.points_avg_last_5,
             points_avg_last_10=r.points_avg_last_10,
-            points_avg_season=season_mean_before(
-                history, targets, "player_lookup", "points", _since_season(players)
-            ),
+            points_avg_season=r[f"points_avg_last_{LONG_WINDOW}"],
             points_std_last_10=r.points_std_last_10,
             minutes_avg_last_5=r.minutes_avg_last_5,
             minutes_avg_last_10=r.minutes_avg_last_10,
-            games_in_last_7_days=games_in_window(history, targets, "player_lookup", 7),
+            games_in_last_7_days=games_in_window(
+                history, _targets(players, "player_lookup"), "player_lookup", 7
+            ),
             ppm_avg_last_10=r.points_avg_last_10 / r.minutes_avg_last_10.replace(0, np.nan),
             usage_avg_last_5=r.usage_rate_avg_last_5,
             usage_avg_last_10=r.usage_rate_avg_last_10,
@@ -136,15 +189,19 @@ def daily_cache(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
             minutes_avg_last_3=r.minutes_avg_last_3,
             minutes_last_game=r.minutes_avg_last_1,
             minutes_avg_long=r[f"minutes_avg_last_{LONG_WINDOW}"],
-            ppm_long=ppm_long,
-            ewm_points=ewm_before(history, targets, "player_lookup", "points", EWM_HALFLIFE),
-            ewm_minutes=ewm_before(history, targets, "player_lookup", "minutes", EWM_HALFLIFE),
+            ppm_long=season_ppm,
+            ewm_points=ewm_before(this_season, targets, "player_lookup", "points", EWM_HALFLIFE),
+            ewm_minutes=ewm_minutes,
             fga_avg_last_3=r.fga_avg_last_3,
             minutes_rank_last_game=r.minutes_rank_avg_last_1,
             minutes_rank_avg_last_5=r.minutes_rank_avg_last_5,
             minutes_share_last_game=r.minutes_share_avg_last_1,
             minutes_share_avg_last_5=r.minutes_share_avg_last_5,
             points_share_avg_last_5=r.points_share_avg_last_5,
+            **_carried(players, history, season),
+            **rotation_status(
+                history, players[["player_lookup", "team_abbr", "game_date"]].reset_index(drop=True)
+            ),
         )
     )
 
@@ -252,11 +309,10 @@ def feature_store(
     if players.empty:
         return players
     keys = ["game_id", "player_lookup"]
-    base = players.drop(columns=["loaded_at"], errors="ignore")
-    cached = [
-        c for c in cache.columns if c not in base.columns or c in keys
-    ]  # the context's form columns are the same numbers
-    base = base.merge(cache[cached], on=keys, how="left")
+    # The daily cache's form columns win over the context's namesakes: they are this season's only.
+    form = [c for c in cache.columns if c not in PLAYER_KEYS and c != "loaded_at"]
+    base = players.drop(columns=["loaded_at", *form], errors="ignore")
+    base = base.merge(cache[[*keys, *form]], on=keys, how="left")
     base = base.merge(
         factors[[*keys, "fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score"]],
         on=keys,
@@ -308,6 +364,10 @@ def feature_store(
     ]
     columns: dict[str, pd.Series | float | str] = {}  # built apart and joined once: ~170 columns
     has_line = base.has_prop_line.fillna(0).astype(bool)
+    # Before his first game of the season a player's season windows are empty; last season stands in.
+    carried = base.prev_season_games.fillna(0) > 0
+    season_start = base.games_before.fillna(0).eq(0) & carried
+    carry_quality = QUALITY["carry"] * DECAY ** (base.seasons_since_prev - 1)
     defaulted = pd.Series(0, index=base.index)
     unavailable = pd.Series(0, index=base.index)
     qualities = []
@@ -324,6 +384,15 @@ def feature_store(
             quality = quality.where(has_line, QUALITY["no_line"])
             value = value.where(has_line, 0.0 if f.name == "has_vegas_line" else np.nan)
             missing = has_line & value.isna()
+        elif f.kind == "carry":  # no earlier season for him in the warehouse: a fact, not a gap
+            source = source.where(carried, "no_earlier_season").where(~carried, "previous_season")
+            quality = carry_quality.where(carried, QUALITY["no_earlier_season"])
+            missing = pd.Series(False, index=base.index)
+        elif f.name in SEASON_WINDOWS:
+            fresh = season_start & value.isna()
+            source = source.where(~fresh, "season_start")
+            quality = quality.where(~fresh, QUALITY["season_start"])
+            missing = value.isna() & ~fresh
         else:
             missing = value.isna()
         if f.default is not None:

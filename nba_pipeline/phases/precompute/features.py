@@ -4,6 +4,12 @@ Quality weights follow the original feature store: Phase 4 sources 100, Phase 3 
 calculated and bookmaker values 100, a default 40. A feature the configured source cannot provide at
 all (the replay has no lines, no injury reports and no paint split) is *unavailable*: no value, no
 quality, and it does not count as defaulted (DOMAIN §4).
+
+Two kinds of history: this season's windows start fresh each season (`SEASON_WINDOWS`: before a
+player's first game of the season they have no value, source `season_start`, and when last season's
+rates stand in for them they do not count as defaulted); `carry` features are a player's rates in the
+most recent earlier season the warehouse holds, source `previous_season`, their quality halving with
+each season further back (a player with none has source `no_earlier_season`: a fact, not a gap).
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ QUALITY = {
     "calculated": 100.0,
     "vegas": 100.0,
     "no_line": 100.0,
+    "carry": 90.0,  # one season back; x DECAY per season further
+    "season_start": 100.0,
+    "no_earlier_season": 100.0,
     "default": 40.0,
 }
 MAX_DEFAULTED_FEATURES = 3  # more defaulted features than this and a player is skipped, not predicted
@@ -26,7 +35,7 @@ class Feature:
     name: str
     table: str  # the source table (or "calculated" / "odds_api")
     column: str
-    kind: str  # phase4 | phase3 | calculated | vegas
+    kind: str  # phase4 | phase3 | calculated | vegas | carry
     default: float | None  # the value used when the source has none for this player
     needs: str | None = None  # a capability the source must have: prop_lines | injury_report | paint
 
@@ -115,8 +124,57 @@ FEATURES = (
     Feature("exp_points_recent", "calculated", "exp_points_recent", "calculated", 8.0),
     Feature("exp_points_last_game", "calculated", "exp_points_last_game", "calculated", 8.0),
     Feature("exp_points_share", "calculated", "exp_points_share", "calculated", 8.0),
+    # Carried across seasons: the most recent earlier season's rates, and this season's blended with them
+    *(
+        Feature(name, "player_daily_cache", name, "carry", None)
+        for name in (
+            "prev_season_points_avg",
+            "prev_season_minutes_avg",
+            "prev_season_ppm",
+            "prev_season_games",
+            "seasons_since_prev",
+        )
+    ),
+    *(
+        Feature(name, "player_daily_cache", name, "phase4", default)
+        for name, default in (
+            ("points_avg_blend", 8.0),
+            ("minutes_avg_blend", 18.0),
+            ("ppm_blend", 0.4),
+            ("exp_points_blend", 8.0),
+        )
+    ),
+    # His place in the team's rotation this season (who plays is known only from past box scores)
+    *(
+        Feature(name, "player_daily_cache", name, "phase4", default)
+        for name, default in (
+            ("team_games_before", 0.0),
+            ("games_missed_streak", 0.0),
+            ("apps_last_10_team", 0.0),
+            ("app_share_season", 0.5),
+        )
+    ),
 )
 FEATURE_NAMES = tuple(f.name for f in FEATURES)
+# Windows over this season's games only: empty before a player's first game of the season.
+SEASON_WINDOWS = frozenset(
+    {
+        *(f.name for f in FEATURES if f.table in ("player_daily_cache", "player_shot_zone_analysis")),
+        "fatigue_score",
+        "shot_zone_mismatch_score",
+        "usage_spike_score",
+        "days_rest",
+        "back_to_back",
+        "recent_trend",
+        "minutes_change",
+        "exp_points_ewm",
+        "exp_points_recent",
+        "exp_points_last_game",
+        "exp_points_share",
+    }
+    - {"games_in_last_7_days", "points_avg_blend", "minutes_avg_blend", "ppm_blend", "exp_points_blend"}
+    - {f.name for f in FEATURES if f.kind == "carry"}
+)
 VEGAS = {f.name for f in FEATURES if f.kind == "vegas"}
 
 

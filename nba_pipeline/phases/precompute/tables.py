@@ -80,11 +80,26 @@ PLAYER_DAILY_CACHE = Table(
         ("minutes_share_last_game", FLT),
         ("minutes_share_avg_last_5", FLT),
         ("points_share_avg_last_5", FLT),
+        ("prev_season_games", INT),
+        ("seasons_since_prev", INT),
+        ("prev_season_points_avg", FLT),
+        ("prev_season_minutes_avg", FLT),
+        ("prev_season_ppm", FLT),
+        ("points_avg_blend", FLT),
+        ("minutes_avg_blend", FLT),
+        ("ppm_blend", FLT),
+        ("exp_points_blend", FLT),
+        ("team_games_before", INT),
+        ("games_missed_streak", INT),
+        ("apps_last_10_team", INT),
+        ("app_share_season", FLT),
         ("loaded_at", TS),
     ),
     key=("game_id", "player_lookup"),
-    description="Each player of the date's games: rolling points and minutes (last game, 3, 5, 10, 20, season, "
-    "82 games, exponentially weighted), spread, workload and role (his share of the team's minutes and points).",
+    description="Each player of the date's games: rolling points and minutes over this season's games (last game, "
+    "3, 5, 10, 20, season to date, exponentially weighted), spread, workload and role (his share of the team's "
+    "minutes and points), his place in the rotation (team games missed in a row, appearances in the last 10); his "
+    "rates in the most recent earlier season, and this season's blended with them.",
 )
 
 PLAYER_COMPOSITE = Table(

@@ -9,21 +9,27 @@ import pandas as pd
 
 from nba_pipeline.checks import WARN, Verdict, check_spec, emit_check
 from nba_pipeline.coverage import Excuse
-from nba_pipeline.partitions import GAME_DATE_PARTITIONS, MODEL_WEEKS, dates_of, utc_naive
+from nba_pipeline.partitions import FIRST_GAME_DATE, GAME_DATE_PARTITIONS, MODEL_WEEKS, dates_of, utc_naive
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
 from nba_pipeline.phases.analytics.tables import PLAYER_GAME_SUMMARY, UPCOMING_PLAYER
 from nba_pipeline.phases.io import (
     admitted,
-    history_start,
     stamped,
     table_asset,
     table_checks,
     table_spec,
     write_and_check,
 )
+from nba_pipeline.phases.precompute.features import FEATURE_NAMES
 from nba_pipeline.phases.precompute.tables import FEATURE_STORE
 from nba_pipeline.phases.predictions import compute
-from nba_pipeline.phases.predictions.model import NotEnoughHistory, TrainedModel, train, training_rows
+from nba_pipeline.phases.predictions.model import (
+    BASELINE_FEATURE,
+    NotEnoughHistory,
+    TrainedModel,
+    train,
+    training_rows,
+)
 from nba_pipeline.phases.predictions.tables import ACCURACY, ACCURACY_SUMMARY, MODEL_REGISTRY, PREDICTIONS
 from nba_pipeline.phases.raw.tables import SCHEDULE
 from nba_pipeline.resources.blobs import BlobStoreResource
@@ -34,6 +40,15 @@ from nba_pipeline.resources.warehouse import Warehouse, WarehouseResource, read_
 from nba_pipeline.text import markdown_table
 
 GROUP = "phase5_predictions"
+# What the model learns from: the features, and what the baseline and calibration need beside them.
+TRAINING_COLUMNS = [
+    "game_id",
+    "game_date",
+    "player_lookup",
+    "is_quality_ready",
+    f"{BASELINE_FEATURE}__source",
+    *FEATURE_NAMES,
+]
 POINTS_MODEL = dg.AssetKey(["nba_predictions", "points_model"])
 MODEL_TRAINED, BEATS_BASELINE = "model_trained", "beats_baseline"
 # A model learns from the games before its week: lineage shows the previous week's dates.
@@ -52,7 +67,8 @@ PREVIOUS_WEEK = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
     kinds={"lightgbm", "python"},
     owners=OWNERS,
     description="The points model, retrained weekly: a partition is a Monday, the model learns from the feature store "
-    "and actual points of games before it, and serves that week. Validation MAE is reported next to the baseline's.",
+    "and actual points of every game before it (previous seasons included) and serves from that week on. Its card "
+    "(training window, held-back MAE next to the baseline's, calibration, feature importance) is in the metadata.",
     check_specs=[
         check_spec(
             POINTS_MODEL,
@@ -81,9 +97,12 @@ def points_model(
     admitted(context, 5, clock, warehouse, source, coordination, model=True)
     wh, store, now = warehouse.get(), models.get(), clock.now()
     cutoffs = [date.fromisoformat(key) for key in context.partition_keys]
-    start, end = history_start(cutoffs[0]), cutoffs[-1] - timedelta(days=1)
+    end = cutoffs[-1] - timedelta(days=1)  # all the past, previous seasons included; never the cutoff
     rows = training_rows(
-        read_dates(wh, FEATURE_STORE, start, end), read_dates(wh, PLAYER_GAME_SUMMARY, start, end)
+        read_dates(wh, FEATURE_STORE, FIRST_GAME_DATE, end, TRAINING_COLUMNS),
+        read_dates(
+            wh, PLAYER_GAME_SUMMARY, FIRST_GAME_DATE, end, ["game_id", "game_date", "player_lookup", "points"]
+        ),
     )
     trained, missing = [], {}
 
@@ -113,6 +132,10 @@ def points_model(
                 "mae_model": m.mae_model,
                 "mae_baseline": m.mae_baseline,
                 "improvement_pct": m.improvement_pct,
+                "train_start": m.train_start,
+                "brier": m.brier,
+                "calibration_lines": m.calibration_lines,
+                "edge_threshold": m.edge_threshold,
                 "features": ",".join(m.features),
                 "artifact": store.uri(f"points_model/{m.version}.json"),
             }
@@ -121,28 +144,25 @@ def points_model(
         columns=[c for c in MODEL_REGISTRY.column_names if c != "loaded_at"],
     )
     wh.replace_dates(MODEL_REGISTRY, registry.assign(loaded_at=utc_naive(now)), cutoffs[0], cutoffs[-1])
-    latest = trained[-1] if trained else None
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(trained),
             "models_trained": len(trained),
-            "weeks_without_model": len(missing),
-            **(
-                {
-                    "model_version": latest.version,
-                    "mae_model": latest.mae_model,
-                    "mae_baseline": latest.mae_baseline,
-                    "improvement_pct": latest.improvement_pct,
-                    "train_rows": latest.train_rows,
-                    "trees": latest.trees,
-                }
-                if latest
-                else {}
-            ),
+            "weeks_without_model": dg.MetadataValue.json({c.isoformat(): r for c, r in missing.items()}),
+            **(model_card(trained[-1]) if trained else {}),
             "by_week": dg.MetadataValue.md(
                 markdown_table(
                     registry[
-                        ["cutoff_date", "train_rows", "trees", "mae_model", "mae_baseline", "improvement_pct"]
+                        [
+                            "cutoff_date",
+                            "train_rows",
+                            "trees",
+                            "mae_model",
+                            "mae_baseline",
+                            "improvement_pct",
+                            "brier",
+                            "edge_threshold",
+                        ]
                     ]
                 )
             )
@@ -181,6 +201,24 @@ def points_model(
     )
 
 
+def model_card(model: TrainedModel) -> dict:
+    """The latest model's card as materialization metadata: numbers, then the calibration and
+    feature-importance tables."""
+    card = {f"card/{k}": v for k, v in model.card().items() if v is not None}
+    reliability = pd.DataFrame(model.reliability)
+    importance = pd.DataFrame(
+        {"feature": list(model.importance), "gain_share": list(model.importance.values())}
+    )
+    return {
+        "model_version": model.version,
+        **card,
+        "card/reliability": dg.MetadataValue.md(
+            markdown_table(reliability) if len(reliability) else "no lines to grade"
+        ),
+        "card/feature_importance": dg.MetadataValue.md(markdown_table(importance)),
+    }
+
+
 @lru_cache(maxsize=32)
 def _load_model(uri: str, reader) -> TrainedModel:
     return TrainedModel.from_bytes(reader(uri))
@@ -217,7 +255,7 @@ def player_prop_predictions(
         read_dates(wh, FEATURE_STORE, days[0], days[-1]),
         read_dates(wh, UPCOMING_PLAYER, days[0], days[-1]),
     )
-    rows, skipped = compute.predict(features, contexts, model_chooser(wh, models.get(), days[-1]))
+    rows, skipped, no_model = compute.predict(features, contexts, model_chooser(wh, models.get(), days[-1]))
     frame = stamped(PREDICTIONS, rows, days, now)
     counts = (
         frame.groupby(["system_id", "recommendation"]).size().unstack(fill_value=0)
@@ -226,15 +264,19 @@ def player_prop_predictions(
     )
     summary = {f"{system}_{call}": int(n) for system, row in counts.iterrows() for call, n in row.items()}
     versions = sorted(v for v in frame.get("model_version", pd.Series(dtype=object)).dropna().unique())
+    by_system = frame.groupby("system_id").game_date.nunique().to_dict() if not frame.empty else {}
     extra = {
         "skipped": dg.MetadataValue.json(skipped),
         "calls": dg.MetadataValue.json(summary),
         "model_versions": ", ".join(versions),
+        "dates_predicted": dg.MetadataValue.json({s: int(n) for s, n in by_system.items()}),
+        # DOMAIN §5: without a model trained before the date the model writes nothing, and says why
+        "model_not_serving": dg.MetadataValue.json({d.isoformat(): r for d, r in sorted(no_model.items())}),
     }
     schedule = read_dates(wh, SCHEDULE, days[0], days[-1])
     excuses = {
-        d: Excuse(reason)
-        for d, reason in compute.unpredictable_dates(features, set(schedule.game_date)).items()
+        d: Excuse(reason, games)
+        for d, (reason, games) in compute.unpredictable_games(features, rows, no_model, schedule).items()
     }
     yield from write_and_check(
         context, wh, PREDICTIONS, frame, days, schedule, now, extra=extra, excuses=excuses

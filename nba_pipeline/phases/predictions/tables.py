@@ -17,14 +17,19 @@ MODEL_REGISTRY = Table(
         ("mae_model", FLT),
         ("mae_baseline", FLT),
         ("improvement_pct", FLT),
+        ("train_start", DATE),
+        ("brier", FLT),
+        ("calibration_lines", STR),
+        ("edge_threshold", FLT),
         ("features", STR),
         ("artifact", STR),
         ("loaded_at", TS),
     ),
     key=("model_version",),
     partition_column="cutoff_date",
-    description="Every trained points model: its training cutoff (it saw only games before it), validation MAE next "
-    "to the moving-average baseline's on the same rows, and where its artifact is.",
+    description="Every trained points model: its training window (every game before its cutoff, previous seasons "
+    "included), validation MAE next to the moving-average baseline's on the same rows, the Brier score of its "
+    "P(OVER), the edge threshold chosen on past games, and where its artifact is.",
 )
 
 PREDICTIONS = Table(
@@ -42,6 +47,7 @@ PREDICTIONS = Table(
         ("predicted_points", FLT),
         ("line", FLT),
         ("edge", FLT),
+        ("p_over", FLT),
         ("recommendation", STR),
         ("confidence", FLT),
         ("feature_quality_score", FLT),
@@ -49,7 +55,7 @@ PREDICTIONS = Table(
     ),
     key=("game_id", "player_lookup", "system_id"),
     description="Each system's predicted points for each player and game, the real line (none: NO_LINE, never an "
-    "invented one), the edge, OVER / UNDER / PASS / NO_LINE and a confidence of 0-100.",
+    "invented one), the edge, P(OVER), OVER / UNDER / PASS / NO_LINE and a confidence of 0-100.",
 )
 
 ACCURACY = Table(
@@ -66,6 +72,7 @@ ACCURACY = Table(
         ("abs_error", FLT),
         ("line", FLT),
         ("edge", FLT),
+        ("p_over", FLT),
         ("recommendation", STR),
         ("result", STR),
         ("loaded_at", TS),
@@ -83,6 +90,7 @@ ACCURACY_SUMMARY = Table(
         ("system_id", STR),
         ("graded", INT),
         ("mae", FLT),
+        ("brier", FLT),
         ("bets_edge_2", INT),
         ("hits_edge_2", INT),
         ("hit_rate_edge_2", FLT),
@@ -92,7 +100,8 @@ ACCURACY_SUMMARY = Table(
         ("loaded_at", TS),
     ),
     key=("game_date", "system_id"),
-    description="Per date and system: MAE over graded predictions, and hit rates of OVER/UNDER calls at edge >= 2 and >= 3.",
+    description="Per date and system: MAE over graded predictions, the Brier score of P(OVER), and hit rates of "
+    "OVER/UNDER calls at edge >= 2 and >= 3.",
 )
 
 PREDICTION_TABLES = (MODEL_REGISTRY, PREDICTIONS, ACCURACY, ACCURACY_SUMMARY)

@@ -12,7 +12,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from nba_pipeline.identity import display_name, game_id, player_lookup, team_by_full_name
+from nba_pipeline.identity import display_name, game_id, game_sides, player_lookup, team_by_full_name
 from nba_pipeline.partitions import ET, UTC
 from nba_pipeline.phases.raw.tables import COUNTING_STATS
 
@@ -147,14 +147,17 @@ def parse_league_game_log(payload: dict) -> list[dict]:
         return []
     log["GAME_DATE"] = pd.to_datetime(log["GAME_DATE"]).dt.date
     log["GAME_ID"] = log["GAME_ID"].astype(str).str.zfill(10)
-    is_home = log["MATCHUP"].str.contains(" vs. ", regex=False)
-    # LeagueGameLog has no opponent column: a game's other team is the other TEAM_ABBREVIATION.
-    sides = log.drop_duplicates(["GAME_ID", "TEAM_ABBREVIATION"])[["GAME_ID", "TEAM_ABBREVIATION"]]
-    pairs = sides.merge(sides, on="GAME_ID", suffixes=("", "_OPP"))
-    pairs = pairs[pairs["TEAM_ABBREVIATION"] != pairs["TEAM_ABBREVIATION_OPP"]]
-    log = log.merge(pairs, on=["GAME_ID", "TEAM_ABBREVIATION"], how="left")
-    home = np.where(is_home.to_numpy(), log["TEAM_ABBREVIATION"], log["TEAM_ABBREVIATION_OPP"])
-    away = np.where(is_home.to_numpy(), log["TEAM_ABBREVIATION_OPP"], log["TEAM_ABBREVIATION"])
+    # Home and away from the MATCHUP text, never from which rows say "vs.": at a neutral site both say "@".
+    sides = log[["GAME_ID"]].merge(game_sides(log), on="GAME_ID", how="left")
+    home, away = sides["home"].to_numpy(), sides["away"].to_numpy()
+    team = log["TEAM_ABBREVIATION"].to_numpy()
+    strangers = log.loc[(team != home) & (team != away), ["GAME_ID", "TEAM_ABBREVIATION", "MATCHUP"]]
+    if not strangers.empty:
+        raise ValueError(
+            f"LeagueGameLog row of a team its MATCHUP does not name: {strangers.iloc[0].to_dict()}"
+        )
+    is_home = team == home
+    log["TEAM_ABBREVIATION_OPP"] = np.where(is_home, away, home)
     out = pd.DataFrame(
         {
             "game_id": [game_id(d, a, h) for d, a, h in zip(log["GAME_DATE"], away, home, strict=True)],
@@ -162,7 +165,7 @@ def parse_league_game_log(payload: dict) -> list[dict]:
             "game_date": log["GAME_DATE"],
             "team_abbr": log["TEAM_ABBREVIATION"],
             "opponent_abbr": log["TEAM_ABBREVIATION_OPP"],
-            "is_home": is_home.to_numpy(),
+            "is_home": is_home,
             "player_id": log["PLAYER_ID"],
             "player_lookup": log["PLAYER_NAME"].map(player_lookup),
             "player_name": log["PLAYER_NAME"],
