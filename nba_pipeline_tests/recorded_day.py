@@ -264,12 +264,12 @@ def build(folder: Path, csv: Path, day: date, history_days: int = 90) -> dict:
 
 
 def main() -> None:
-    from nba_pipeline.environment import DEFAULT_REPLAY_CSV
+    from nba_pipeline.environment import REAL_SEASONS_DIR
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--date", type=date.fromisoformat, default=date(2024, 1, 15))
-    parser.add_argument("--csv", type=Path, default=DEFAULT_REPLAY_CSV)
+    parser.add_argument("--csv", type=Path, default=REAL_SEASONS_DIR / "player_logs_2023-24.csv")
     args = parser.parse_args()
     held = build(args.folder, args.csv, args.date)
     print(

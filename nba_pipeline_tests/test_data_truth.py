@@ -69,7 +69,7 @@ def test_a_data_directory_keeps_the_source_it_was_built_from(home, monkeypatch, 
     error = capsys.readouterr().err.strip()
     assert error == (
         f"nba-pipeline: error: {home} holds data built from source sim (seed 20211019), not source replay"
-        f" (replay {real_csv}): use another data directory for it, e.g. NBA_PIPELINE_HOME={home}-replay"
+        f" (replay {real_csv.parent}): use another data directory for it, e.g. NBA_PIPELINE_HOME={home}-replay"
     )
     assert json.loads((home / "source.json").read_text()) == {"source": "sim", "seed": 20211019}
     assert cli.main(["run", "--date", "2024-01-15", "--through", "1", "--scenario", "late_boxscores"]) == 0
