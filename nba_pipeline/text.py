@@ -21,3 +21,15 @@ def markdown_table(frame: pd.DataFrame, max_rows: int = 50) -> str:
     if len(frame) > max_rows:
         lines.append(f"\n_{len(frame) - max_rows} more rows_")
     return "\n".join(lines)
+
+
+def human_seconds(seconds: float | None) -> str:
+    """A duration people read: 2.1 s, 1 m 20 s, 2 h 05 m; — when nothing was measured."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60} m {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} m"

@@ -19,33 +19,33 @@ def _console() -> Console:
 
 
 def print_status(status: dict) -> None:
+    from nba_pipeline.observability.status import headline, slo_cells
+    from nba_pipeline.text import human_seconds
+
     console = _console()
-    late = " [red](late)[/red]" if status["eta_late"] else ""
-    console.print(
-        f"[bold]{status['date']}[/bold] · {status['mode']} · ETA to export {status['eta'] or '—'}{late}"
-    )
-    table = Table(
-        "phase", "done", "completeness", "quality", "state", "decision", "why", "started", "completed"
-    )
+    console.print(headline(status, bold="[bold]{}[/bold]", late=" [red](late)[/red]"))
+    if status["games"] == 0:
+        console.print("no games on this date: nothing from Phase 3 on is expected")
+    table = Table("phase", "done", "quality", "state", "decision", "why", "started", "took")
     for p in status["phases"]:
-        quality = f"{p['quality']:.2f}" if p["quality"] is not None else ""
         table.add_row(
             str(p["phase"]),
-            f"{p['done']}/{p['expected']}",
-            f"{p['completeness']:.0%}",
-            quality,
+            f"{p['done']}/{p['expected']} ({p['completeness']:.0%})",
+            "—" if p["quality"] is None else f"{p['quality']:.2f}",
             f"[{STYLE[p['state']]}]{p['state']}[/]",
-            p["decision"] or "",
-            p["why"] or "",
-            (p["started_at"] or "")[:19],
-            (p["completed_at"] or "")[:19],
+            p["decision"] or "—",
+            p["why"] or "—",
+            (p["started_at"] or "—")[:19],
+            human_seconds(p["seconds"]),
         )
     console.print(table)
     slo = Table("SLO", "target", "value", "ok")
     for s in status["slo"]:
-        value = "" if s["value"] is None else f"{s['value']:g}"
-        slo.add_row(s["name"], f"{s['target']:g}", value, "[green]ok[/]" if s["ok"] else "[red]missed[/]")
+        target, value = slo_cells(s)
+        slo.add_row(s["name"], target, value, "[green]ok[/]" if s["ok"] else "[red]missed[/]")
     console.print(slo)
+    if status["slo_not_measured"]:
+        console.print(f"[dim]not measured for this date: {', '.join(status['slo_not_measured'])}[/dim]")
     for a in status["alerts"]:
         console.print(f"[red]{a['severity']}[/red] {a['summary']}")
 

@@ -100,6 +100,7 @@ def pipeline_status(
             "status": dg.MetadataValue.md(markdown(status)),
             "chart": dg.MetadataValue.md(f"![pipeline](data:image/png;base64,{picture})"),
             "chart_path": dg.MetadataValue.path(store.uri(chart_path(last))),
+            "exported_at": status["exported_at"] or "",
             "eta": status["eta"] or "",
             "slo_missed": ", ".join(missed) or "none",
             "dates": len(days),

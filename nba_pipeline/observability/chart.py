@@ -11,24 +11,38 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from nba_pipeline.observability.slo import PHASE_MINUTES, Timeline  # noqa: E402
 
+MIN_SECONDS = 0.5  # a bar shorter than this is drawn at this height, so it stays visible
 COLORS = {2: "#4c72b0", 3: "#55a868", 4: "#c44e52", 5: "#8172b2", 6: "#ccb974"}
 
 
 def pipeline_chart(timelines: list[Timeline]) -> bytes:
-    """Stacked phase minutes per date, end-to-end minutes as a line, SLO targets dashed; PNG bytes."""
+    """Each phase's duration per date side by side on a log axis in seconds (a 2-second phase and a
+    30-minute one both show), each phase's SLO as a tick on the right; end-to-end minutes as a line
+    with the SLO targets dashed. PNG bytes."""
     labels = [t.game_date.strftime("%m-%d") for t in timelines]
     x = range(len(timelines))
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, dpi=80)
-    base = [0.0] * len(timelines)
-    for phase in PHASE_MINUTES:
-        minutes = [(t.phases[phase].minutes or 0.0) if phase in t.phases else 0.0 for t in timelines]
-        top.bar(x, minutes, bottom=base, color=COLORS[phase], label=f"P{phase}")
-        base = [b + m for b, m in zip(base, minutes, strict=True)]
+    width = 0.8 / len(PHASE_MINUTES)
+    for n, phase in enumerate(PHASE_MINUTES):
+        seconds = [
+            t.phases[phase].minutes * 60 if phase in t.phases and t.phases[phase].minutes else None
+            for t in timelines
+        ]
+        shown = [(i, v) for i, v in zip(x, seconds, strict=True) if v]
+        top.bar(
+            [i - 0.4 + (n + 0.5) * width for i, _ in shown],
+            [max(v, MIN_SECONDS) for _, v in shown],
+            width=width,
+            color=COLORS[phase],
+            label=f"P{phase} (SLO {PHASE_MINUTES[phase]} m)",
+        )
+    top.set_yscale("log")
+    top.set_ylim(MIN_SECONDS / 2, max(PHASE_MINUTES.values()) * 60 * 2)
     top.axhline(
-        max(PHASE_MINUTES.values()), color="grey", linestyle="--", linewidth=1, label="longest phase SLO"
+        max(PHASE_MINUTES.values()) * 60, color="grey", linestyle="--", linewidth=1, label="longest phase SLO"
     )
-    top.set_ylabel("phase minutes")
-    top.legend(ncol=6, fontsize=8, loc="upper left")
+    top.set_ylabel("phase seconds (log)")
+    top.legend(ncol=3, fontsize=7, loc="upper left")
     e2e = [t.end_to_end_minutes for t in timelines]
     bottom.plot(
         [i for i, v in zip(x, e2e, strict=True) if v is not None],

@@ -14,8 +14,13 @@ import dagster as dg
 from nba_pipeline.automation.jobs import phase_assets
 from nba_pipeline.observability.alerts import RESOLVED, open_conditions
 from nba_pipeline.observability.eta import eta, typical
-from nba_pipeline.observability.slo import deadline, evaluate
-from nba_pipeline.observability.tables import ALERTS, ORCHESTRATION_EVENTS, PHASE_COMPLETION_LOG
+from nba_pipeline.observability.slo import SLO_BY_NAME, SLOS, deadline, evaluate
+from nba_pipeline.observability.tables import (
+    ALERTS,
+    DEPENDENCY_CHECK_LOG,
+    ORCHESTRATION_EVENTS,
+    PHASE_COMPLETION_LOG,
+)
 from nba_pipeline.observability.timelines import load_timelines, recent_durations
 from nba_pipeline.orchestration.claims import alive_in_flight
 from nba_pipeline.orchestration.store import CoordinationStore
@@ -23,8 +28,12 @@ from nba_pipeline.phases.raw.tables import SCHEDULE
 from nba_pipeline.resources.clock import system_now
 from nba_pipeline.resources.warehouse import Warehouse, read_dates
 from nba_pipeline.tags import PHASE, RANGE_END, RANGE_START
+from nba_pipeline.text import human_seconds
 
 PHASES = range(1, 7)
+UNGATED = (1, 2)  # the loaders run when data arrives; there is no readiness decision to show
+LOADERS = "LOAD"
+LOADER_WHY = "a loader: runs when its source's data arrives (no readiness gate)"
 
 
 def done_by_date(instance: dg.DagsterInstance, days: list[date]) -> dict[tuple[int, date], int]:
@@ -93,18 +102,43 @@ def state_of(phase: int, expected: int, done: int, running: bool, games: int | N
 
 
 def _decisions(warehouse: Warehouse, day: date) -> dict[int, dict]:
-    """The last decision per phase for the date, with its reasons."""
+    """The last decision per phase for the date, with its reasons: a sensor's from its audit event, a
+    person's or a backfill's (gated in the command or the asset, no trigger event) from the readiness
+    check log, whichever is later."""
+    out = {}
+    checks = read_dates(warehouse, DEPENDENCY_CHECK_LOG, day, day)
+    for (phase, _), rows in checks.sort_values("check_time").groupby(["phase", "check_id"], sort=False):
+        issues = [i for i in rows.issues if i]
+        first = rows.iloc[0]
+        out[int(phase)] = {
+            "at": first.check_time,
+            "decision": first.decision,
+            "quality": _number(first.overall_quality),
+            "why": issues[0]
+            if issues
+            else f"{len(rows)} input{'s' * (len(rows) > 1)} ready, completeness {first.overall_completeness:.0%}",
+        }
     events = read_dates(warehouse, ORCHESTRATION_EVENTS, day, day)
     events = events[events.event_type.isin(["decision", "trigger"])].sort_values("event_time")
-    out = {}
     for row in events.itertuples():
+        if int(row.phase) in out and out[int(row.phase)]["at"] > row.event_time:
+            continue
         details = json.loads(row.details)
         out[int(row.phase)] = {
+            "at": row.event_time,
             "decision": row.decision,
+            "quality": None,
             "why": (details.get("reasons") or [details.get("reason")])[0],
-            "trigger": row.trigger_source,
         }
     return out
+
+
+def _number(value) -> float | None:
+    return None if value is None or value != value else round(float(value), 4)
+
+
+def _seconds(span) -> float | None:
+    return None if span is None or span.minutes is None else round(span.minutes * 60, 1)
 
 
 def open_alerts(warehouse: Warehouse, day: date) -> list[dict]:
@@ -151,26 +185,32 @@ def date_status(
                 "expected": expected,
                 "done": min(n, expected),
                 "completeness": round(min(n, expected) / expected, 4),
-                "quality": span.quality if span else None,
-                "decision": decided.get("decision"),
-                "why": decided.get("why"),
+                "quality": span.quality if span and span.quality is not None else decided.get("quality"),
+                "decision": decided.get("decision") or (LOADERS if phase in UNGATED else None),
+                "why": decided.get("why") or (LOADER_WHY if phase in UNGATED else None),
                 "state": state_of(phase, expected, n, (phase, day) in running, games, degraded),
                 "started_at": _iso(span.started_at if span else None),
                 "completed_at": _iso(span.completed_at if span else None),
+                "seconds": _seconds(span),
             }
         )
     medians, gap = typical(*recent_durations(warehouse, now))
     flight = {p: started for (p, d), started in running.items() if d == day}
     expected_at = eta(timeline, now, medians, gap, flight) if timeline.first_phase2_at or flight else None
     due = deadline(timeline)
+    exported = timeline.exported_at
+    measured = [r for r in evaluate([timeline]) if r.value is not None]
     return {
         "date": day.isoformat(),
         "mode": timeline.mode.value,
+        "games": games,  # None: the schedule for the date is not loaded
         "phases": phases,
-        "eta": _iso(expected_at),
+        "exported_at": _iso(exported),
+        "eta": None if exported else _iso(expected_at),
         "deadline": _iso(due),
-        "eta_late": bool(expected_at and due and expected_at > due),
-        "slo": [r.to_json() for r in evaluate([timeline])],
+        "eta_late": bool(not exported and expected_at and due and expected_at > due),
+        "slo": [r.to_json() for r in measured],
+        "slo_not_measured": [s.name for s in SLOS if s.name not in {r.name for r in measured}],
         "alerts": open_alerts(warehouse, day),
     }
 
@@ -206,23 +246,47 @@ def grid(
     return {"grid": rows}
 
 
+def headline(status: dict, bold: str = "{}", late: str = " (late)") -> str:
+    """The date, its mode and where the export stands: when it was written, or when it is expected."""
+    if status["exported_at"]:
+        where = f"exported at {status['exported_at'][:19]}"
+    elif status["eta"]:
+        where = f"export expected at {status['eta'][:19]}" + (late if status["eta_late"] else "")
+    else:
+        where = "no export yet, none expected until Phase 2 completes"
+    games = "schedule not loaded" if status["games"] is None else f"{status['games']} games"
+    return f"{bold.format(status['date'])} · {status['mode']} · {games} · {where}"
+
+
+def slo_cells(slo: dict) -> tuple[str, str]:
+    """An SLO's target and value as people read them: durations in s / m, shares and counts as numbers."""
+    limit = "≤" if SLO_BY_NAME[slo["name"]].at_most else "≥"
+    if slo["name"].endswith("_minutes"):
+        return f"{limit} {human_seconds(slo['target'] * 60)}", human_seconds(slo["value"] * 60)
+    if slo["name"].endswith("_seconds"):
+        return f"{limit} {human_seconds(slo['target'])}", human_seconds(slo["value"])
+    return f"{limit} {slo['target']:g}", f"{slo['value']:g}"
+
+
 def markdown(status: dict) -> str:
     """The status as markdown, for the `pipeline_status` asset's metadata in the UI."""
-    lines = [
-        f"### {status['date']} · {status['mode']} · ETA {status['eta'] or '—'}",
-        "",
-        "| phase | done | state | decision | why |",
-        "|---|---|---|---|---|",
-    ]
+    lines = [f"### {headline(status)}", ""]
+    if status["games"] == 0:
+        lines += ["No games on this date: nothing from Phase 3 on is expected.", ""]
+    lines += ["| phase | done | state | decision | quality | took | why |", "|---|---|---|---|---|---|---|"]
     for p in status["phases"]:
-        why = (p["why"] or "").replace("|", "/")
+        why = (p["why"] or "—").replace("|", "/")
+        quality = "—" if p["quality"] is None else f"{p['quality']:.2f}"
         lines.append(
-            f"| {p['phase']} | {p['done']}/{p['expected']} | {p['state']} | {p['decision'] or ''} | {why} |"
+            f"| {p['phase']} | {p['done']}/{p['expected']} | {p['state']} | {p['decision'] or '—'}"
+            f" | {quality} | {human_seconds(p['seconds'])} | {why} |"
         )
     lines += ["", "| SLO | target | value | ok |", "|---|---|---|---|"]
-    lines += [
-        f"| {s['name']} | {s['target']} | {s['value']} | {'✅' if s['ok'] else '❌'} |" for s in status["slo"]
-    ]
+    for s in status["slo"]:
+        target, value = slo_cells(s)
+        lines.append(f"| {s['name']} | {target} | {value} | {'✅' if s['ok'] else '❌'} |")
+    if status["slo_not_measured"]:
+        lines += ["", f"_Not measured for this date: {', '.join(status['slo_not_measured'])}._"]
     if status["alerts"]:
         lines += ["", *(f"- **{a['severity']}** {a['summary']}" for a in status["alerts"])]
     return "\n".join(lines)

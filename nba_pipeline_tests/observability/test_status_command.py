@@ -38,10 +38,24 @@ def test_a_dates_status_as_json(status):
         (3, 3, "done"),
         (4, 4, "done"),
     ]
-    assert phases[3]["decision"] is None or phases[3]["decision"] == "PROCEED"
-    assert phases[6]["completed_at"] is not None
-    assert {s["name"] for s in report["slo"]} >= {"same_day_end_to_end_minutes", "duplicate_triggers"}
+    # A person's run: the loaders have no gate, phases 3-6 the command's own readiness check.
+    assert [(p["decision"], p["quality"] is None) for p in phases.values()] == [
+        ("LOAD", True),
+        ("LOAD", True),
+        ("PROCEED", False),
+        ("PROCEED", False),
+        ("PROCEED", False),
+        ("PROCEED", False),
+    ]
+    assert all(p["why"] and p["seconds"] > 0 for p in phases.values())
+    # Exported: when, and no ETA beside it.
+    assert report["exported_at"] == phases[6]["completed_at"] and report["eta"] is None
+    assert report["eta_late"] is False
     slo = {s["name"]: s for s in report["slo"]}
+    assert all(s["value"] is not None for s in slo.values())  # a row has its value, or is not shown
+    # A manual date has neither end-to-end SLO: both are listed as not measured, never as "ok".
+    assert {"same_day_end_to_end_minutes", "overnight_end_to_end_minutes"} <= set(report["slo_not_measured"])
+    assert not set(slo) & set(report["slo_not_measured"])
     assert slo["duplicate_triggers"] == {"name": "duplicate_triggers", "target": 0, "value": 0.0, "ok": True}
 
 
@@ -56,7 +70,9 @@ def test_the_grid_shows_every_date_and_phase(status):
 
 def test_the_terminal_view_and_bad_input(status):
     code, out = status("--date", DEMO_DATE.isoformat())
-    assert code == 0 and "2024-01-15" in out and "duplicate_triggers" in out
+    assert code == 0 and "duplicate_triggers" in out
+    assert "2024-01-15 · manual · " in out and " · exported at 2024-01-" in out and "ETA" not in out
+    assert "not measured for this date: same_day_end_to_end_minutes, overnight_end_to_end_minutes" in out
     code, out = status("--days", "2")
     assert code == 0 and "expected outputs" in out
     assert status("--date", "2024-02-30")[0] == 2
