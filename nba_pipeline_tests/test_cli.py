@@ -15,8 +15,11 @@ from nba_pipeline_tests.conftest import DEMO_NOW
         (["run", "--date", "2024-02-30"], "invalid date '2024-02-30'"),
         (["run", "--date", "20240115"], "expected YYYY-MM-DD"),
         (["run", "--date", "2019-06-01"], "outside the game-date partitions"),
-        (["run", "--date", "2024-01-15", "--source", "espn"], "'espn' is not one of: sim, replay"),
-        (["run", "--date", "2024-01-15", "--scenario", "meteor"], "unknown scenario 'meteor'"),
+        (["run", "--date", "2024-01-15", "--source", "espn"], "--source espn: is not one of: sim, replay"),
+        (
+            ["run", "--date", "2024-01-15", "--scenario", "meteor"],
+            "--scenario meteor: unknown scenario 'meteor'",
+        ),
         (["run", "--date", "2024-01-15", "--through", "0"], "--through 0 is not a phase"),
         (
             ["run", "--date", "2024-01-15", "--source", "replay", "--replay-csv", "/no/such.csv"],
