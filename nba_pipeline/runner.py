@@ -518,15 +518,17 @@ HISTORY_DAYS = 90  # what a model for a date learns from when the warehouse has 
 MODEL_INPUTS_PHASE = 4  # the feature store, the model's training data, is the last table of phase 4
 
 
-def missing_history(settings: Settings, day: date, instance: dg.DagsterInstance) -> tuple[date, date] | None:
-    """The date range to backfill (phases 1-4) so the model serving `day` has history to learn
-    from, or None when the feature store already covers the window before it."""
+def missing_history(settings: Settings, day: date, instance: dg.DagsterInstance) -> list[tuple[date, date]]:
+    """The spans of dates (consecutive ones together) to backfill (phases 1-4) so the model serving
+    `day` has history to learn from: the dates of the window before it that have no feature-store
+    partition yet (never built, held or failed). Dates already built are not built again, so a
+    second run of the same date backfills nothing, or only the few dates still unbuilt."""
     from nba_pipeline.phases.precompute.tables import FEATURE_STORE
 
     window = [day - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
     done = instance.get_materialized_partitions(FEATURE_STORE.asset_key)
     missing = [d for d in window if d.isoformat() not in done and d >= FIRST_GAME_DATE]
-    return (missing[0], window[-1]) if missing else None
+    return _contiguous(missing)
 
 
 def predictions_summary(settings: Settings, day: date) -> dict[str, dict[str, int]]:

@@ -90,21 +90,31 @@ def execute(
 
         if history and through > MODEL_INPUTS_PHASE:
             with ensure_instance(settings) as instance:
-                gap = missing_history(settings, start, instance)
-            if gap:  # the model for this date has nothing to learn from yet: build its history first
+                spans = missing_history(settings, start, instance)
+            built = []  # the model for this date has nothing to learn from yet: build what is missing
+            for first, last in spans:
                 outcomes = tracked(
                     "history",
-                    gap[0],
-                    gap[1],
+                    first,
+                    last,
                     MODEL_INPUTS_PHASE,
                     "backfill",
                     "backfill",
                     history_settings(settings),
                 )
+                built.append(
+                    {
+                        "start": first.isoformat(),
+                        "end": last.isoformat(),
+                        "phases": [o.to_json() for o in outcomes],
+                    }
+                )
+            if built:
                 report["history"] = {
-                    "start": gap[0].isoformat(),
-                    "end": gap[1].isoformat(),
-                    "phases": [o.to_json() for o in outcomes],
+                    "start": built[0]["start"],
+                    "end": built[-1]["end"],
+                    "spans": [{"start": b["start"], "end": b["end"]} for b in built],
+                    "phases": [p for b in built for p in b["phases"]],
                 }
         report["phases"] = [o.to_json() for o in tracked("run", start, end, through, mode, trigger, settings)]
     return report
