@@ -550,6 +550,20 @@ def predictions_summary(settings: Settings, day: date) -> dict[str, dict[str, in
     return summary
 
 
+def games_on(settings: Settings, day: date) -> int | None:
+    """The number of games the loaded schedule has on `day`: 0 for an off day (the schedule was
+    loaded and has none), None when the schedule for it was never loaded (unknown, not "no games")."""
+    from nba_pipeline.phases.raw.tables import SCHEDULE
+    from nba_pipeline.resources import warehouse_for
+    from nba_pipeline.resources.warehouse import read_dates
+
+    with ensure_instance(settings) as instance:
+        if day.isoformat() not in instance.get_materialized_partitions(SCHEDULE.asset_key):
+            return None
+    frame = read_dates(warehouse_for(settings), SCHEDULE, day, day, ["game_date", "game_id"])
+    return int(frame["game_id"].nunique()) if not frame.empty else 0
+
+
 def export_paths(settings: Settings, day: date) -> dict[str, str]:
     """The feed's files for the date that exist in the exports store (a folder, or GCS in prod)."""
     from nba_pipeline.phases.export.assets import path_of

@@ -105,6 +105,10 @@ def print_report(report: dict, heading: str, as_json: bool) -> None:
             console.print(f"  [cyan]held[/cyan] … and {len(held) - 5} more dates")
     if "history" in report:
         print_history(console, report["history"])
+    if report.get("games") == 0:
+        console.print(
+            f"No games on {report['date']}: the schedule is loaded and has none (an off day or the off-season)"
+        )
     for system, calls in report.get("predictions", {}).items():
         console.print(f"Predictions · {system}: " + ", ".join(f"{n} {call}" for call, n in calls.items()))
     for name, path in report.get("exports", {}).items():

@@ -136,11 +136,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         "date": day.isoformat(),
         **execute(settings, day, day, through, "manual", "manual", args.json, history=True, force=args.force),
     }
-    from nba_pipeline.runner import export_paths, predictions_summary
+    from nba_pipeline.runner import export_paths, games_on, predictions_summary
 
+    report["games"] = games_on(settings, day)
     if through >= 5:
         report["predictions"] = predictions_summary(settings, day)
-    report["exports"] = export_paths(settings, day)
+    if through >= EXPORT_PHASE:  # a shorter run exported nothing (an earlier run's files are not its own)
+        report["exports"] = export_paths(settings, day)
     print_report(report, f"nba-pipeline run {day}", args.json)
     return exit_status(report)
 
@@ -162,6 +164,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     print_report(report, f"nba-pipeline backfill {start} → {end}", args.json)
     return exit_status(report)
 
+
+EXPORT_PHASE = 6
 
 SOME_DATES_FAILED = 3  # every run finished, and a run failed for some dates: the output names them
 
