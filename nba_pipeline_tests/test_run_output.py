@@ -60,3 +60,21 @@ def test_a_partial_history_names_its_held_dates_and_why(capsys):
         "partial phase 4: 2 dates held, not built (2023-10-24: a season opener has no history yet; "
         "2023-10-25: same reason)"
     ) in out
+
+
+def test_a_failed_check_alert_is_explained_in_words_from_its_metadata():
+    from nba_pipeline.observability.alerts import Alert, explain
+
+    def alert(**metadata):
+        return Alert(
+            "asset_check_failed", "warning", "Check complete failed on t", "k", details={"metadata": metadata}
+        )
+
+    short = alert(games_expected="11", games_covered="3", required="1.0", mode="backfill")
+    assert explain(short) == " — 3 of 11 expected games covered, 100% needed"
+    excused = alert(games_expected="11", games_covered="3", required="1.0", reason="a season's first days")
+    assert (
+        explain(excused) == " — 3 of 11 expected games covered, 100% needed; excused: a season's first days"
+    )
+    assert explain(alert(rows="40", invalid_rows="2")) == " — 2 of 40 rows invalid"
+    assert explain(alert()) == ""
