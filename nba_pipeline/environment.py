@@ -95,8 +95,10 @@ def parse_now(value: str, name: str = "NBA_PIPELINE_NOW") -> datetime:
 
 
 def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
+    """`name` is what the person typed: a flag (`--source espn: ...`) or a variable (`VAR='x' ...`)."""
     if value not in allowed:
-        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(allowed)}")
+        said = f"{name} {value}:" if name.startswith("--") else f"{name}={value!r}"
+        raise ConfigError(f"{said} is not one of: {', '.join(allowed)}")
     return value
 
 
@@ -150,10 +152,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         Path(overrides.pop("home", None) or environ.get("NBA_PIPELINE_HOME", ".nba")).expanduser().absolute()
     )
     dagster_home = Path(environ.get("DAGSTER_HOME") or home / "dagster").expanduser().absolute()
+    flag_source = overrides.pop("source", None)
     source = _choice(
-        overrides.pop("source", None) or environ.get("NBA_PIPELINE_SOURCE", "sim"),
+        flag_source or environ.get("NBA_PIPELINE_SOURCE", "sim"),
         SOURCES,
-        "NBA_PIPELINE_SOURCE",
+        "--source" if flag_source else "NBA_PIPELINE_SOURCE",
     )
 
     replay_value = overrides.pop("replay_csv", None) or environ.get("NBA_PIPELINE_REPLAY_CSV")
@@ -161,10 +164,15 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
     if replay_csv is None and DEFAULT_REPLAY.exists():
         replay_csv = DEFAULT_REPLAY
 
-    scenario = overrides.pop("scenario", None) or environ.get("NBA_PIPELINE_SCENARIO", "none")
+    flag_scenario = overrides.pop("scenario", None)
+    scenario = flag_scenario or environ.get("NBA_PIPELINE_SCENARIO", "none")
     from nba_pipeline.sources.sim.scenarios import parse_scenarios  # validates names and dates
 
-    parse_scenarios(scenario)
+    try:
+        parse_scenarios(scenario)
+    except ConfigError as exc:
+        said = f"--scenario {scenario}" if flag_scenario else f"NBA_PIPELINE_SCENARIO={scenario!r}"
+        raise ConfigError(f"{said}: {exc}") from exc
 
     seed_value = overrides.pop("seed", None) or environ.get("NBA_PIPELINE_SEED", str(DEFAULT_SEED))
     try:

@@ -518,15 +518,17 @@ HISTORY_DAYS = 90  # what a model for a date learns from when the warehouse has 
 MODEL_INPUTS_PHASE = 4  # the feature store, the model's training data, is the last table of phase 4
 
 
-def missing_history(settings: Settings, day: date, instance: dg.DagsterInstance) -> tuple[date, date] | None:
-    """The date range to backfill (phases 1-4) so the model serving `day` has history to learn
-    from, or None when the feature store already covers the window before it."""
+def missing_history(settings: Settings, day: date, instance: dg.DagsterInstance) -> list[tuple[date, date]]:
+    """The spans of dates (consecutive ones together) to backfill (phases 1-4) so the model serving
+    `day` has history to learn from: the dates of the window before it that have no feature-store
+    partition yet (never built, held or failed). Dates already built are not built again, so a
+    second run of the same date backfills nothing, or only the few dates still unbuilt."""
     from nba_pipeline.phases.precompute.tables import FEATURE_STORE
 
     window = [day - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
     done = instance.get_materialized_partitions(FEATURE_STORE.asset_key)
     missing = [d for d in window if d.isoformat() not in done and d >= FIRST_GAME_DATE]
-    return (missing[0], window[-1]) if missing else None
+    return _contiguous(missing)
 
 
 def predictions_summary(settings: Settings, day: date) -> dict[str, dict[str, int]]:
@@ -546,6 +548,20 @@ def predictions_summary(settings: Settings, day: date) -> dict[str, dict[str, in
     for (system, call), n in frame.groupby(["system_id", "recommendation"]).size().items():
         summary.setdefault(system, dict.fromkeys(("OVER", "UNDER", "PASS", "NO_LINE"), 0))[call] = int(n)
     return summary
+
+
+def games_on(settings: Settings, day: date) -> int | None:
+    """The number of games the loaded schedule has on `day`: 0 for an off day (the schedule was
+    loaded and has none), None when the schedule for it was never loaded (unknown, not "no games")."""
+    from nba_pipeline.phases.raw.tables import SCHEDULE
+    from nba_pipeline.resources import warehouse_for
+    from nba_pipeline.resources.warehouse import read_dates
+
+    with ensure_instance(settings) as instance:
+        if day.isoformat() not in instance.get_materialized_partitions(SCHEDULE.asset_key):
+            return None
+    frame = read_dates(warehouse_for(settings), SCHEDULE, day, day, ["game_date", "game_id"])
+    return int(frame["game_id"].nunique()) if not frame.empty else 0
 
 
 def export_paths(settings: Settings, day: date) -> dict[str, str]:

@@ -15,8 +15,11 @@ from nba_pipeline_tests.conftest import DEMO_NOW
         (["run", "--date", "2024-02-30"], "invalid date '2024-02-30'"),
         (["run", "--date", "20240115"], "expected YYYY-MM-DD"),
         (["run", "--date", "2019-06-01"], "outside the game-date partitions"),
-        (["run", "--date", "2024-01-15", "--source", "espn"], "'espn' is not one of: sim, replay"),
-        (["run", "--date", "2024-01-15", "--scenario", "meteor"], "unknown scenario 'meteor'"),
+        (["run", "--date", "2024-01-15", "--source", "espn"], "--source espn: is not one of: sim, replay"),
+        (
+            ["run", "--date", "2024-01-15", "--scenario", "meteor"],
+            "--scenario meteor: unknown scenario 'meteor'",
+        ),
         (["run", "--date", "2024-01-15", "--through", "0"], "--through 0 is not a phase"),
         (
             ["run", "--date", "2024-01-15", "--source", "replay", "--replay-csv", "/no/such.csv"],
@@ -82,3 +85,25 @@ def test_run_prints_a_table_per_phase(monkeypatch, capsys):
     assert cli.main(["run", "--date", "2024-01-15", "--through", "1"]) == 0
     out = capsys.readouterr().out
     assert "Phase 1 · scrape" in out and "landing/boxscores" in out and "Phase 2" not in out
+
+
+def test_dev_launches_the_webserver_and_daemon_directly_from_the_instance_home():
+    """`dagster dev` warns (SupersessionWarning, the cwd's dagster.yaml): the UI starts without it."""
+    from nba_pipeline.cli.dev import dev_commands
+
+    daemon, webserver = dev_commands("/repo/workspace.yaml", "127.0.0.1", 3000)
+    assert [daemon[0].rsplit("/", 1)[-1], *daemon[1:]] == [
+        "dagster-daemon",
+        "run",
+        "-w",
+        "/repo/workspace.yaml",
+    ]
+    assert [webserver[0].rsplit("/", 1)[-1], *webserver[1:]] == [
+        "dagster-webserver",
+        "-w",
+        "/repo/workspace.yaml",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        "3000",
+    ]

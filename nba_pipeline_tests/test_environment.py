@@ -27,7 +27,7 @@ def test_cli_overrides_win_over_environment(tmp_path):
     [
         ({"NBA_PIPELINE_ENV": "staging"}, "NBA_PIPELINE_ENV='staging' is not one of: local, prod"),
         ({"NBA_PIPELINE_SOURCE": "espn"}, "NBA_PIPELINE_SOURCE='espn' is not one of: sim, replay"),
-        ({"NBA_PIPELINE_SCENARIO": "meteor"}, "unknown scenario 'meteor'"),
+        ({"NBA_PIPELINE_SCENARIO": "meteor"}, "NBA_PIPELINE_SCENARIO='meteor': unknown scenario 'meteor'"),
         ({"NBA_PIPELINE_SCENARIO": "late_boxscores@2024-13-01"}, "is not a YYYY-MM-DD date"),
         ({"NBA_PIPELINE_SEED": "abc"}, "NBA_PIPELINE_SEED='abc' is not an integer"),
         ({"NBA_PIPELINE_NOW": "yesterday"}, "is not an ISO 8601 timestamp"),

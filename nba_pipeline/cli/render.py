@@ -104,17 +104,48 @@ def print_report(report: dict, heading: str, as_json: bool) -> None:
         if len(held) > 5:
             console.print(f"  [cyan]held[/cyan] … and {len(held) - 5} more dates")
     if "history" in report:
-        h = report["history"]
-        seconds = sum(p["seconds"] for p in h["phases"])
-        states = ", ".join(f"{p['phase']} {p['status']}" for p in h["phases"])
+        print_history(console, report["history"])
+    if report.get("games") == 0:
         console.print(
-            f"History for the model: phases 1-{len(h['phases'])} backfilled {h['start']} → {h['end']} in {seconds:.0f} s ({states})"
+            f"No games on {report['date']}: the schedule is loaded and has none (an off day or the off-season)"
         )
     for system, calls in report.get("predictions", {}).items():
         console.print(f"Predictions · {system}: " + ", ".join(f"{n} {call}" for call, n in calls.items()))
     for name, path in report.get("exports", {}).items():
         console.print(f"Export · {name}: {path}")
     console.print(f"Runs are recorded in {report['dagster_home']} — `make dev` shows them in the Dagster UI.")
+
+
+WORST = ("failed", "partial", "held", "success")  # a phase's state over several spans: its worst
+
+
+def print_history(console: Console, h: dict) -> None:
+    """The history a `run` built first: which dates, how long, each phase's state, and in words why a
+    phase is partial (the dates it held, with the reason) or failed."""
+    seconds = sum(p["seconds"] for p in h["phases"])
+    by_phase: dict[int, list[dict]] = {}
+    for p in h["phases"]:
+        by_phase.setdefault(p["phase"], []).append(p)
+    states = ", ".join(
+        f"{n} {min((p['status'] for p in ps), key=WORST.index)}" for n, ps in sorted(by_phase.items())
+    )
+    spans = h.get("spans") or [{"start": h["start"], "end": h["end"]}]
+    dates = ", ".join(s["start"] if s["start"] == s["end"] else f"{s['start']} → {s['end']}" for s in spans)
+    console.print(
+        f"History for the model: phases 1-{max(by_phase)} backfilled {dates} in {seconds:.0f} s ({states})"
+    )
+    for n, ps in sorted(by_phase.items()):
+        held = {day: why for p in ps for day, why in p.get("held", {}).items()}
+        failed = {day: why for p in ps for day, why in p.get("failed", {}).items()}
+        for day, why in failed.items():
+            console.print(f"  [red]failed[/red] phase {n} {day}: {why}")
+        if held:
+            first = list(held.items())[:3]
+            more = f"; … and {len(held) - 3} more" if len(held) > 3 else ""
+            said = "; ".join(f"{day}: {why[0]}" for day, why in first)
+            console.print(
+                f"  [yellow]partial[/yellow] phase {n}: {len(held)} dates held, not built ({said}{more})"
+            )
 
 
 def et_iso(moment: datetime | None) -> str | None:

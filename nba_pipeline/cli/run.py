@@ -90,21 +90,31 @@ def execute(
 
         if history and through > MODEL_INPUTS_PHASE:
             with ensure_instance(settings) as instance:
-                gap = missing_history(settings, start, instance)
-            if gap:  # the model for this date has nothing to learn from yet: build its history first
+                spans = missing_history(settings, start, instance)
+            built = []  # the model for this date has nothing to learn from yet: build what is missing
+            for first, last in spans:
                 outcomes = tracked(
                     "history",
-                    gap[0],
-                    gap[1],
+                    first,
+                    last,
                     MODEL_INPUTS_PHASE,
                     "backfill",
                     "backfill",
                     history_settings(settings),
                 )
+                built.append(
+                    {
+                        "start": first.isoformat(),
+                        "end": last.isoformat(),
+                        "phases": [o.to_json() for o in outcomes],
+                    }
+                )
+            if built:
                 report["history"] = {
-                    "start": gap[0].isoformat(),
-                    "end": gap[1].isoformat(),
-                    "phases": [o.to_json() for o in outcomes],
+                    "start": built[0]["start"],
+                    "end": built[-1]["end"],
+                    "spans": [{"start": b["start"], "end": b["end"]} for b in built],
+                    "phases": [p for b in built for p in b["phases"]],
                 }
         report["phases"] = [o.to_json() for o in tracked("run", start, end, through, mode, trigger, settings)]
     return report
@@ -126,11 +136,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         "date": day.isoformat(),
         **execute(settings, day, day, through, "manual", "manual", args.json, history=True, force=args.force),
     }
-    from nba_pipeline.runner import export_paths, predictions_summary
+    from nba_pipeline.runner import export_paths, games_on, predictions_summary
 
+    report["games"] = games_on(settings, day)
     if through >= 5:
         report["predictions"] = predictions_summary(settings, day)
-    report["exports"] = export_paths(settings, day)
+    if through >= EXPORT_PHASE:  # a shorter run exported nothing (an earlier run's files are not its own)
+        report["exports"] = export_paths(settings, day)
     print_report(report, f"nba-pipeline run {day}", args.json)
     return exit_status(report)
 
@@ -152,6 +164,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     print_report(report, f"nba-pipeline backfill {start} → {end}", args.json)
     return exit_status(report)
 
+
+EXPORT_PHASE = 6
 
 SOME_DATES_FAILED = 3  # every run finished, and a run failed for some dates: the output names them
 

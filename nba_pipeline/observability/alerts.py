@@ -58,6 +58,22 @@ def open_conditions(rows: list[tuple[str, str]]) -> dict[str, str]:
     return worst
 
 
+def explain(alert: Alert) -> str:
+    """In words, from a failed check's metadata, why it failed (empty when there is nothing to add):
+    an excused shortfall gives its excuse, a short table how many games it covers, an invalid one
+    how many rows are wrong."""
+    md = (alert.details or {}).get("metadata") or {}
+    if "games_expected" in md:
+        covered = f"{md.get('games_covered')} of {md['games_expected']} expected games covered"
+        needed = f", {float(md['required']):.0%} needed" if "required" in md else ""
+        if md.get("reason"):
+            return f" — {covered}{needed}; excused: {md['reason']}"
+        return f" — {covered}{needed}"
+    if "invalid_rows" in md:
+        return f" — {md['invalid_rows']} of {md.get('rows')} rows invalid"
+    return ""
+
+
 class LocalAlertSink:
     """The default sink: the alerts table plus the log. No storms: a condition already raised (same
     dedupe key, same or higher severity) and not cleared since, within the dedupe window, is dropped."""
@@ -84,7 +100,7 @@ class LocalAlertSink:
 
     def deliver(self, alerts: list[Alert]) -> None:
         for a in alerts:
-            log.warning("[%s] %s", a.severity, a.summary)
+            log.warning("[%s] %s%s", a.severity, a.summary, explain(a))
 
     def send(self, alerts: list[Alert], now: datetime) -> list[Alert]:
         """Records and logs the alerts that are news; returns them."""
