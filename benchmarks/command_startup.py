@@ -49,10 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "NBA_PIPELINE_HOME": str(home), "NBA_PIPELINE_NOW": NOW}
     cli = [sys.executable, "-m", "nba_pipeline.cli"]
     if not args.home:
-        subprocess.run([*cli, "run", "--date", DATE, "--through", "4"], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [*cli, "run", "--date", DATE, "--through", "4"], env=env, check=True, capture_output=True
+        )
     results: dict = {"repeat": args.repeat, "goal_s": GOAL_S, "floors": {}, "commands": {}}
     for name, code in (("python -c pass", "pass"), ('python -c "import dagster"', "import dagster")):
-        results["floors"][name] = round(statistics.median(wall([sys.executable, "-c", code], env, args.repeat)), 3)
+        results["floors"][name] = round(
+            statistics.median(wall([sys.executable, "-c", code], env, args.repeat)), 3
+        )
     for name, rest in COMMANDS.items():
         samples = wall([*cli, *rest], env, args.repeat)
         median = statistics.median(samples)
@@ -67,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     for name, r in results["commands"].items():
-        print(f"{name:8s} median {r['median_s']:.2f} s  (goal {GOAL_S} s: {'met' if r['goal_met'] else 'not met'})")
+        print(
+            f"{name:8s} median {r['median_s']:.2f} s  (goal {GOAL_S} s: {'met' if r['goal_met'] else 'not met'})"
+        )
     return 0
 
 
