@@ -58,6 +58,8 @@ lint: install
 
 bench: install
 	$(BIN)/python -m benchmarks.backfill_phases
+	$(BIN)/python -m benchmarks.check_latency
+	$(BIN)/python -m benchmarks.command_startup
 
 clean:
 	rm -rf $(NBA_PIPELINE_HOME)

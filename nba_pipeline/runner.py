@@ -7,7 +7,6 @@ phase (the partition-range tags), never one run per date.
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 import time
 from collections import deque
@@ -21,7 +20,13 @@ from dagster._core.utils import make_new_run_id
 from nba_pipeline.automation.jobs import MODEL_JOB, phase_job_name
 from nba_pipeline.checks import check_outcomes
 from nba_pipeline.definitions import build_definitions
-from nba_pipeline.environment import REPO_ROOT, Settings
+from nba_pipeline.environment import Settings
+from nba_pipeline.instance import (  # noqa: F401 — re-exported
+    Coordination,
+    active_feeds,
+    cli_coordination,
+    ensure_instance,
+)
 from nba_pipeline.orchestration.backfills import BACKFILL_ID_TAG, close_backfill, open_backfill
 from nba_pipeline.orchestration.claims import MODEL_TARGET, target_of
 from nba_pipeline.partitions import FIRST_GAME_DATE, MODEL_WEEKS, date_range, week_of
@@ -68,15 +73,6 @@ class PhaseOutcome:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-def ensure_instance(settings: Settings) -> dg.DagsterInstance:
-    """The Dagster instance inside the data directory, with the repo's instance settings."""
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    target = settings.dagster_home / "dagster.yaml"
-    if not target.exists():
-        shutil.copyfile(REPO_ROOT / "dagster.yaml", target)
-    return dg.DagsterInstance.from_config(str(settings.dagster_home))
 
 
 def phase_keys(defs: dg.Definitions, phase: Phase) -> list[dg.AssetKey]:
@@ -182,45 +178,6 @@ def _decision_tags(decisions: dict, first: date, last: date) -> dict[str, str]:
         return {DECISION: "PROCEED"}
     inputs = sorted({t for d in degraded for t in (*d.short, *d.missing_optional)})
     return {DECISION: "PROCEED_DEGRADED", DEGRADED: "true", DEGRADED_INPUTS: ",".join(inputs)}
-
-
-@dataclass
-class Coordination:
-    """The command line's runs in the coordination store: the same claims the sensors take (bound at
-    once to the run about to execute them), dead runs and expired launches swept first, and every
-    finished run settled (completion records, envelopes on the phase topics, claims closed)."""
-
-    trigger: object  # automation.triggering.TriggerContext
-    bus: object  # orchestration.bus.SignalBus
-    mode: str
-    trigger_name: str
-    correlation_id: str
-    force: bool = False  # rebuild what was already built for the same inputs (a new version on purpose)
-
-    def tidy(self) -> None:
-        from nba_pipeline.orchestration.settle import tidy
-
-        ctx = self.trigger
-        tidy(ctx.instance, ctx.store, self.bus, ctx.now, ctx.warehouse, ctx.wall())
-
-    def claim(self, target: str, days: list[date], run_id: str) -> tuple[dict, dict[date, str]]:
-        from nba_pipeline.automation.triggering import claim_dates
-
-        return claim_dates(
-            self.trigger, target, days, self.mode, self.trigger_name, self.correlation_id, run_id, self.force
-        )
-
-    def release(self, held: list, reason: str) -> None:
-        from nba_pipeline.orchestration import claims
-
-        for claim in held:
-            claims.release(self.trigger.store, claim.key, claim.attempt, reason, self.trigger.wall())
-
-    def settle(self, run_id: str) -> None:
-        from nba_pipeline.orchestration.settle import settle_run
-
-        ctx = self.trigger
-        settle_run(ctx.instance, run_id, ctx.store, self.bus, ctx.now, ctx.warehouse, ctx.wall())
 
 
 def claim_label(target: str, first: date, last: date, won: dict) -> dict[str, str]:
@@ -462,32 +419,6 @@ def run_phases(
     return outcomes
 
 
-def cli_coordination(
-    settings: Settings,
-    instance: dg.DagsterInstance,
-    mode: str,
-    trigger: str,
-    correlation_id: str,
-    force: bool = False,
-) -> Coordination:
-    from nba_pipeline.automation.triggering import TriggerContext
-    from nba_pipeline.orchestration.claims import holder_id
-    from nba_pipeline.resources import clock_for, coordination_for, warehouse_for
-
-    coordination = coordination_for(settings)
-    context = TriggerContext(
-        instance=instance,
-        warehouse=warehouse_for(settings),
-        store=coordination.store(),
-        feeds=active_feeds(settings),
-        now=clock_for(settings).now(),
-        wall=clock_for(settings).wall_now,
-        claimant=f"cli:{trigger}@{holder_id()}",
-        extra_tags={"source": settings.source, "scenario": settings.scenario},
-    )
-    return Coordination(context, coordination.bus(), mode, trigger, correlation_id, force)
-
-
 def readiness_gate(
     settings: Settings, phase: int, mode: str, correlation_id: str, instance: dg.DagsterInstance
 ) -> Gate:
@@ -573,10 +504,3 @@ def export_paths(settings: Settings, day: date) -> dict[str, str]:
     store = blobs_for(settings, "exports").get()
     paths = {name: path_of(name, day) for name in FILES}
     return {name: store.uri(path) for name, path in paths.items() if store.exists(path)}
-
-
-def active_feeds(settings: Settings) -> frozenset[str]:
-    """Feeds the configured source provides and that are not switched off (what may be expected)."""
-    from nba_pipeline.resources import source_for
-
-    return source_for(settings).active_feeds()

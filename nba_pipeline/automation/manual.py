@@ -6,23 +6,25 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import dagster as dg
-from dagster._core.utils import make_new_run_id
 
 from nba_pipeline.automation.schedules import heal
 from nba_pipeline.automation.triggering import Outcome, TriggerContext, request_phase, send_alerts
-from nba_pipeline.definitions import build_definitions
 from nba_pipeline.environment import Settings
 from nba_pipeline.modes import Mode
 from nba_pipeline.orchestration import claims
 from nba_pipeline.orchestration.settle import settle_run, tidy
 from nba_pipeline.partitions import et_date
 from nba_pipeline.resources import coordination_for
-from nba_pipeline.runner import cli_coordination, execute, step_errors
 
 
 def launch(settings: Settings, ctx: TriggerContext, outcome: Outcome) -> dict:
     """Run what a launched outcome describes in this process — its claim bound to the run first —
-    then settle it (claim done or released)."""
+    then settle it (claim done or released). Definitions are built only for a run to execute."""
+    from dagster._core.utils import make_new_run_id
+
+    from nba_pipeline.definitions import build_definitions
+    from nba_pipeline.runner import execute, step_errors
+
     defs = build_definitions(settings)
     run_id = make_new_run_id()
     claims.bind(ctx.store, outcome.claim, run_id, ctx.wall())
@@ -42,6 +44,8 @@ def launch(settings: Settings, ctx: TriggerContext, outcome: Outcome) -> dict:
 def _context(settings: Settings, instance: dg.DagsterInstance, claimant: str) -> TriggerContext:
     """The person's trigger context, after a sweep: a run killed earlier must not hold its claim."""
     from dataclasses import replace
+
+    from nba_pipeline.instance import cli_coordination
 
     coordination = cli_coordination(settings, instance, "manual", "manual", "")
     ctx = coordination.trigger

@@ -32,10 +32,10 @@ def register(commands) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from nba_pipeline.instance import ensure_instance
     from nba_pipeline.observability.status import date_status, grid
     from nba_pipeline.partitions import et_date, require_partition
     from nba_pipeline.resources import coordination_for, warehouse_for
-    from nba_pipeline.runner import ensure_instance
 
     if args.days is not None and not 1 <= args.days <= 3650:
         raise ConfigError(f"--days {args.days}: between 1 and 3650")

@@ -32,8 +32,8 @@ def register(commands) -> None:
 
 def cmd_trigger(args: argparse.Namespace) -> int:
     from nba_pipeline.automation.manual import trigger
+    from nba_pipeline.instance import ensure_instance
     from nba_pipeline.modes import Mode, parse_mode
-    from nba_pipeline.runner import ensure_instance
 
     day = gated_date(args, "phases 3-6 are triggered (1-2 load with `run`)")
     mode = parse_mode(args.mode) if args.mode else Mode.MANUAL
@@ -46,7 +46,7 @@ def cmd_trigger(args: argparse.Namespace) -> int:
 
 def cmd_heal(args: argparse.Namespace) -> int:
     from nba_pipeline.automation.manual import heal_now
-    from nba_pipeline.runner import ensure_instance
+    from nba_pipeline.instance import ensure_instance
 
     settings = settings_of(args)
     with ensure_instance(settings) as instance:
