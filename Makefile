@@ -7,7 +7,7 @@ export NBA_PIPELINE_HOME ?= $(CURDIR)/.nba
 DEMO_DATE ?= 2024-01-15
 DEMO_NOW ?= 2024-01-16T12:00:00-05:00
 
-.PHONY: install emulators-install emulators-up emulators-down demo prod-demo test dev lint bench clean
+.PHONY: install emulators-install emulators-up emulators-down demo prod-demo test dev lint bench screenshots clean
 
 $(BIN)/nba-pipeline: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ bench: install
 	$(BIN)/python -m benchmarks.backfill_phases
 	$(BIN)/python -m benchmarks.check_latency
 	$(BIN)/python -m benchmarks.command_startup
+
+# The `ui` test's pages (headless Chromium on a temporary instance) as PNGs in docs/screenshots/.
+screenshots: install
+	$(BIN)/python -m nba_pipeline_tests.ui.screenshots docs/screenshots
 
 clean:
 	rm -rf $(NBA_PIPELINE_HOME)
