@@ -144,7 +144,7 @@ def print_history(console: Console, h: dict) -> None:
             more = f"; … and {len(held) - 3} more" if len(held) > 3 else ""
             said = "; ".join(f"{day}: {why[0]}" for day, why in first)
             console.print(
-                f"  [yellow]partial[/yellow] phase {n}: {len(held)} dates held, not built ({said}{more})"
+                f"  [yellow]partial[/yellow] phase {n}: {len(held)} date{'s' * (len(held) > 1)} held, not built ({said}{more})"
             )
 
 
