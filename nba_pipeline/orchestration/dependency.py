@@ -141,17 +141,15 @@ def check(
     """Decide each date; a WAIT starts (or continues) its give-up timer; FAILs and low WAITs alert.
     The timer belongs to the inputs' version (`versions`): new upstream data waits afresh."""
     decisions = {}
-    with warehouse.session():  # the reads and the log write on one connection (DuckDB: one open, not 3+)
-        for day, tables in gather(warehouse, phase, days, mode, now, active_feeds, instance).items():
-            decision = decide(phase, day, mode, tables, now)
-            if decision.decision is Verdict.WAIT:
-                version = (versions or {}).get(day) or ""
-                key = wait_key(phase, day, mode, version)
-                decision = decide(phase, day, mode, tables, now, waiting_since=store.wait_started(key, now))
-            decisions[day] = decision
-        if record:
-            write_log(warehouse, decisions, now, correlation_id)
-    if record:  # alerts outside the session: a Slack post never holds the warehouse file
+    for day, tables in gather(warehouse, phase, days, mode, now, active_feeds, instance).items():
+        decision = decide(phase, day, mode, tables, now)
+        if decision.decision is Verdict.WAIT:
+            version = (versions or {}).get(day) or ""
+            key = wait_key(phase, day, mode, version)
+            decision = decide(phase, day, mode, tables, now, waiting_since=store.wait_started(key, now))
+        decisions[day] = decision
+    if record:
+        write_log(warehouse, decisions, now, correlation_id)
         make_sink(warehouse).send([alert_for(d) for d in decisions.values() if d.alert], now)
     return decisions
 
