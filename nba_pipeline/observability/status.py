@@ -21,7 +21,7 @@ from nba_pipeline.observability.tables import (
     ORCHESTRATION_EVENTS,
     PHASE_COMPLETION_LOG,
 )
-from nba_pipeline.observability.timelines import load_timelines, recent_durations
+from nba_pipeline.observability.timelines import load_timelines, number, recent_durations
 from nba_pipeline.orchestration.claims import alive_in_flight
 from nba_pipeline.orchestration.store import CoordinationStore
 from nba_pipeline.phases.raw.tables import SCHEDULE
@@ -113,7 +113,7 @@ def _decisions(warehouse: Warehouse, day: date) -> dict[int, dict]:
         out[int(phase)] = {
             "at": first.check_time,
             "decision": first.decision,
-            "quality": _number(first.overall_quality),
+            "quality": None if (q := number(first.overall_quality)) is None else round(q, 4),
             "why": issues[0]
             if issues
             else f"{len(rows)} input{'s' * (len(rows) > 1)} ready, completeness {first.overall_completeness:.0%}",
@@ -131,10 +131,6 @@ def _decisions(warehouse: Warehouse, day: date) -> dict[int, dict]:
             "why": (details.get("reasons") or [details.get("reason")])[0],
         }
     return out
-
-
-def _number(value) -> float | None:
-    return None if value is None or value != value else round(float(value), 4)
 
 
 def _seconds(span) -> float | None:

@@ -22,7 +22,8 @@ def _aware(value) -> datetime | None:
     return pd.Timestamp(value).to_pydatetime().replace(tzinfo=UTC)
 
 
-def _number(value) -> float | None:
+def number(value) -> float | None:
+    """A warehouse cell as a float, None for a missing one (None or NaN)."""
     return None if value is None or pd.isna(value) else float(value)
 
 
@@ -31,8 +32,8 @@ def _span(row) -> PhaseSpan:
         int(row.phase),
         _aware(row.started_at),
         _aware(row.completed_at),
-        _number(row.completeness),
-        _number(row.quality),
+        number(row.completeness),
+        number(row.quality),
         row.trigger_source,
         row.status,
     )
@@ -45,7 +46,7 @@ def _external_phase2(events: pd.DataFrame) -> PhaseSpan | None:
         return None
     last = done[done.run_id == done.sort_values("event_time").run_id.iloc[-1]]  # the latest load
     end = max(_aware(t) for t in last.event_time)
-    longest = max((_number(d) or 0.0) for d in last.duration_seconds)
+    longest = max((number(d) or 0.0) for d in last.duration_seconds)
     return PhaseSpan(2, end - timedelta(seconds=longest), end, 1.0, None, "external")
 
 
