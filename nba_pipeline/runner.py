@@ -7,7 +7,6 @@ phase (the partition-range tags), never one run per date.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from datetime import date, timedelta
 import dagster as dg
 from dagster._core.utils import make_new_run_id
 
+from nba_pipeline import interrupts
 from nba_pipeline.automation.jobs import MODEL_JOB, phase_job_name
 from nba_pipeline.checks import check_outcomes
 from nba_pipeline.definitions import build_definitions
@@ -190,9 +190,6 @@ def claim_label(target: str, first: date, last: date, won: dict) -> dict[str, st
     return {CLAIM: f"{target}|{first.isoformat()}..{last.isoformat()}"} if won else {}
 
 
-INTERRUPTED = threading.Event()  # set by the command line's SIGTERM / Ctrl-C handler
-
-
 def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, run_id: str, **kwargs):
     """Execute a run in this process. Interrupted (Ctrl-C, SIGTERM) — whether Dagster lets the
     interruption through or turns it into a failed step — the run is marked canceled and the
@@ -204,7 +201,7 @@ def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, run_id: str, **
     except BaseException:
         _cancel(instance, run_id)
         raise
-    if INTERRUPTED.is_set() or _interrupted(result):
+    if interrupts.received() or _interrupted(result):
         _cancel(instance, run_id)
         raise KeyboardInterrupt("interrupted")
     return result

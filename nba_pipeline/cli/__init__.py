@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
 import traceback
 
+from nba_pipeline import interrupts
 from nba_pipeline.cli import check, claims, dev, doctor, emulators, health, run, status, trigger
 from nba_pipeline.cli.common import Parser
 from nba_pipeline.environment import ConfigError
@@ -39,27 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-STOPPING = (signal.SIGTERM, signal.SIGINT)
-
-
-def _interrupt_on_signals() -> dict:
-    """Ctrl-C and SIGTERM (a scheduler stopping the command, `kill`) unwind the command: a run in
-    flight is marked canceled and its claims are released on the way out. Returns the handlers it
-    replaced."""
-
-    def stop(signum, frame):
-        from nba_pipeline.runner import INTERRUPTED
-
-        INTERRUPTED.set()  # in case Dagster turns the interruption into a failed step
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    return {sig: signal.signal(sig, stop) for sig in STOPPING}
-
-
 def main(argv: list[str] | None = None) -> int:
-    previous = _interrupt_on_signals()
+    # Ctrl-C and SIGTERM (a scheduler stopping the command, `kill`) unwind the command: a run in
+    # flight is marked canceled and its claims are released on the way out.
+    restore = interrupts.install()
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
@@ -75,5 +57,4 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         return 1
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        restore()
