@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from datetime import date
@@ -73,8 +75,11 @@ def season_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("season") / "nba"
     saved = {k: os.environ.get(k) for k in ("NBA_PIPELINE_HOME", "NBA_PIPELINE_NOW")}
     os.environ.update({"NBA_PIPELINE_HOME": str(home), "NBA_PIPELINE_NOW": DEMO_NOW})
+    out = io.StringIO()
     try:
-        assert cli.main(["run", "--date", DEMO_DATE.isoformat(), "--json"]) == 0
+        with contextlib.redirect_stdout(out):
+            assert cli.main(["run", "--date", DEMO_DATE.isoformat(), "--json"]) == 0
+        (home.parent / "run.json").write_text(out.getvalue())  # the run's report, for test_cli
     finally:
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
@@ -88,3 +93,25 @@ def season_copy(season_home, tmp_path) -> Path:
     copy = tmp_path / "season"
     shutil.copytree(season_home, copy)
     return copy
+
+
+SHARED_WORKER = {"live": "wall_clock", "ui": "wall_clock", "prod": "prod_stack"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs on two workers (xdist, --dist loadgroup). A module stays on one worker, so its
+    module fixtures are built once; every module that reads the season fixture shares a worker, so the
+    season is built once; the tests on the wall clock (a real daemon, a browser) share one, so no two
+    daemons race each other for the CPU; the production stack's tests share its services."""
+    season = {
+        item.module.__name__ for item in items if {"season_home", "season_copy"} & set(item.fixturenames)
+    }
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if item.module.__name__ in season:
+            group = "season"
+        else:
+            group = SHARED_WORKER.get(item.path.parent.name, item.module.__name__)
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -62,10 +62,10 @@ def test_an_unexpected_error_exits_1_with_one_line(monkeypatch, capsys):
     )
 
 
-def test_run_json_reports_every_phase(monkeypatch, capsys, home):
-    monkeypatch.setenv("NBA_PIPELINE_NOW", DEMO_NOW)
-    assert cli.main(["run", "--date", "2024-01-15", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+def test_run_json_reports_every_phase(season_home):
+    """The season fixture's own `run --date 2024-01-15 --json` from an empty home (its report kept)."""
+    home = season_home
+    report = json.loads((home.parent / "run.json").read_text())
     assert (report["date"], report["source"], report["mode"]) == ("2024-01-15", "sim", "manual")
     assert [p["phase"] for p in report["phases"]] == [p.number for p in PHASES]
     raw = {a["asset"]: a for a in report["phases"][1]["assets"]}
