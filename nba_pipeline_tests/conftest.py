@@ -98,7 +98,7 @@ def season_copy(season_home, tmp_path) -> Path:
 SHARED_WORKER = {"live": "wall_clock", "ui": "wall_clock", "prod": "prod_stack"}
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True)  # before every plugin's own: xdist reads the groups in its
 def pytest_collection_modifyitems(config, items):
     """`make test` runs on two workers (xdist, --dist loadgroup). A module stays on one worker, so its
     module fixtures are built once; every module that reads the season fixture shares a worker, so the
@@ -115,3 +115,6 @@ def pytest_collection_modifyitems(config, items):
         else:
             group = SHARED_WORKER.get(item.path.parent.name, item.module.__name__)
         item.add_marker(pytest.mark.xdist_group(group))
+    yield
+    if getattr(config.option, "loadgroup", False) and items and "@" not in items[0].nodeid:
+        raise pytest.UsageError("xdist's loadgroup ignored the groups (pytest-dev/pytest-xdist#1386)")

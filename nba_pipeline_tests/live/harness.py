@@ -115,21 +115,30 @@ class Live:
         return dg.DagsterInstance.from_config(str(self.home / "dagster"))
 
     # processes ---------------------------------------------------------------------------------
-    def start_daemon(self) -> None:
-        log = open(self.home / "daemon.log", "ab")  # noqa: SIM115 - the daemon writes to it for its lifetime
-        self.daemon = subprocess.Popen(
-            [str(BIN / "dagster-daemon"), "run", "-w", str(REPO_ROOT / "workspace.yaml")],
-            cwd=REPO_ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    def _launch(self, argv: list[str], log_name: str) -> subprocess.Popen:
+        """A long-lived process in its own session (stopped by its group), its output in the home."""
+        with open(self.home / log_name, "ab") as log:  # the child keeps its own copy of the file
+            return subprocess.Popen(
+                argv,
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def _wait_for_cascade(self) -> None:
         with self.instance() as instance:
             wait_for(
                 "every cascade sensor's first tick", lambda: self._ticked(instance, CASCADE), timeout=180
             )
+
+    def start_daemon(self) -> None:
+        self.daemon = self._launch(
+            [str(BIN / "dagster-daemon"), "run", "-w", str(REPO_ROOT / "workspace.yaml")], "daemon.log"
+        )
+        self._wait_for_cascade()
 
     @staticmethod
     def _ticked(instance: dg.DagsterInstance, names: tuple[str, ...]) -> bool:
@@ -147,34 +156,30 @@ class Live:
                 return False
         return True
 
-    def start_dev(self) -> None:
-        """`dagster dev` (webserver and daemon) on a free port: what `make dev` runs."""
+    def _serve(self, argv: Callable[[int], list[str]], log_name: str) -> subprocess.Popen:
+        """A process serving the UI on a free port, once it answers and the code location loaded."""
         self.port = free_port()
-        log = open(self.home / "dev.log", "ab")  # noqa: SIM115 - written for the process's lifetime
-        self.daemon = subprocess.Popen(
-            [
-                str(BIN / "dagster"),
-                "dev",
-                "-w",
-                str(REPO_ROOT / "workspace.yaml"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-            ],
-            cwd=REPO_ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        wait_for("the webserver", lambda: self._answers("/server_info"), timeout=180)
+        proc = self._launch(argv(self.port), log_name)
+        wait_for("the webserver", lambda: proc.poll() is None and self._answers("/server_info"), 180)
         wait_for("the code location", self._location_loaded, timeout=180)
-        with self.instance() as instance:
-            wait_for(
-                "every cascade sensor's first tick", lambda: self._ticked(instance, CASCADE), timeout=180
-            )
+        return proc
+
+    def start_dev(self) -> None:
+        """`nba-pipeline dev` on a free port: what `make dev` runs (dagster-daemon and dagster-webserver)."""
+        self.daemon = self._serve(
+            lambda port: [str(BIN / "nba-pipeline"), "dev", "--port", str(port)], "dev.log"
+        )
+        self._wait_for_cascade()
+
+    def start_webserver(self) -> subprocess.Popen:
+        """The UI alone, as `nba-pipeline dev` starts it, without the daemon: nothing changes the
+        instance while its pages are read."""
+        from nba_pipeline.cli.dev import dev_commands
+
+        workspace = str(REPO_ROOT / "workspace.yaml")
+        proc = self._serve(lambda port: dev_commands(workspace, "127.0.0.1", port)[1], "webserver.log")
+        self.started.append(proc)
+        return proc
 
     def _answers(self, path: str) -> bool:
         try:

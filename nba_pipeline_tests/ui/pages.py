@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nba_pipeline.checks import ROWS_WRITTEN
-from nba_pipeline.environment import REPO_ROOT
 from nba_pipeline.phases import PHASES
 from nba_pipeline.phases.quality import COMPLETE, VALID
-from nba_pipeline_tests.live.harness import BIN, Live, free_port, stop_group, wait_for
+from nba_pipeline_tests.live.harness import Live, stop_group
 
 DATE = "2024-01-15"
 NOW = "2024-01-16T12:00:00-05:00"
@@ -98,32 +96,11 @@ def build(home: Path) -> Live:
 @contextmanager
 def webserver(live: Live) -> Iterator[Live]:
     """`dagster-webserver` on a free port, on the live instance; stopped by its process group."""
-    live.port = free_port()
-    log = open(live.home / "webserver.log", "ab")  # noqa: SIM115 - written for the process's lifetime
-    proc = subprocess.Popen(
-        [
-            str(BIN / "dagster-webserver"),
-            "-w",
-            str(REPO_ROOT / "workspace.yaml"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(live.port),
-        ],
-        cwd=REPO_ROOT,
-        env=live.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = live.start_webserver()
     try:
-        wait_for("the webserver", lambda: proc.poll() is None and live._answers("/server_info"), 180)
-        wait_for("the code location", live._location_loaded, timeout=180)
         yield live
     finally:
         stop_group(proc)
-        log.close()
 
 
 @contextmanager
