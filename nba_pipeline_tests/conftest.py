@@ -65,24 +65,38 @@ def make_settings(home):
     return _make
 
 
+@contextlib.contextmanager
+def environment(**values: str):
+    """Set these variables for the block (session and module fixtures cannot use monkeypatch)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+
+
+def cli_json(*argv: str) -> tuple[int, dict]:
+    """`nba-pipeline ARGV --json` in this process: its exit status and its report."""
+    from nba_pipeline import cli
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli.main([*argv, "--json"])
+    return code, json.loads(out.getvalue())
+
+
 @pytest.fixture(scope="session")
 def season_home(tmp_path_factory) -> Path:
     """A data directory where `nba-pipeline run --date DEMO_DATE` has run: 90 days of simulated
     history through phase 4, the week's model, and all six phases for the demo date. Built once;
-    tests that change it work on a copy (`season_copy`)."""
-    from nba_pipeline import cli
-
+    tests that change it work on a copy (`season_copy`). The run's report is kept beside it."""
     home = tmp_path_factory.mktemp("season") / "nba"
-    saved = {k: os.environ.get(k) for k in ("NBA_PIPELINE_HOME", "NBA_PIPELINE_NOW")}
-    os.environ.update({"NBA_PIPELINE_HOME": str(home), "NBA_PIPELINE_NOW": DEMO_NOW})
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            assert cli.main(["run", "--date", DEMO_DATE.isoformat(), "--json"]) == 0
-        (home.parent / "run.json").write_text(out.getvalue())  # the run's report, for test_cli
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    with environment(NBA_PIPELINE_HOME=str(home), NBA_PIPELINE_NOW=DEMO_NOW):
+        code, report = cli_json("run", "--date", DEMO_DATE.isoformat())
+    assert code == 0
+    (home.parent / "run.json").write_text(json.dumps(report))  # for test_cli
     return home
 
 

@@ -6,38 +6,20 @@ nothing reaches the raw tables."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from nba_pipeline import cli
 from nba_pipeline.phases.analytics.tables import PLAYER_GAME_SUMMARY
 from nba_pipeline.phases.raw.tables import GAMEBOOK, PROPS, SCHEDULE, TEAM_BOXSCORE
 from nba_pipeline.resources.warehouse import DuckDBWarehouse, read_dates
-from nba_pipeline_tests.conftest import DEMO_DATE, DEMO_NOW, require_real_csv
+from nba_pipeline_tests.conftest import DEMO_DATE, DEMO_NOW, cli_json, environment, require_real_csv
 from nba_pipeline_tests.recorded_day import build
 
 
-@contextlib.contextmanager
-def environment(**values: str):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
-
-
 def run_json(*args: str) -> tuple[int, dict]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = cli.main(["run", "--date", DEMO_DATE.isoformat(), "--source", "nba", "--json", *args])
-    return code, json.loads(out.getvalue())
+    return cli_json("run", "--date", DEMO_DATE.isoformat(), "--source", "nba", *args)
 
 
 @pytest.fixture(scope="module")
