@@ -74,10 +74,18 @@ def completion_events(record: dg.RunRecord, envelopes: list[Envelope]) -> list[E
 
 
 def check_failure_alerts(instance: dg.DagsterInstance, run_id: str) -> list[Alert]:
+    """One alert per failed check result of the run, per date. A range run's run-level result (its
+    summary of the per-date results, which carry the numbers) is not raised again."""
     alerts = []
-    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        evaluation = entry.dagster_event.event_specific_data
-        if evaluation.passed:
+    evaluations = [
+        entry.dagster_event.event_specific_data
+        for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    ]
+    per_date = {(e.asset_key, e.check_name) for e in evaluations if e.partition}
+    for evaluation in evaluations:
+        if evaluation.passed or (
+            not evaluation.partition and (evaluation.asset_key, evaluation.check_name) in per_date
+        ):
             continue
         asset = evaluation.asset_key.to_user_string()
         error = evaluation.severity == dg.AssetCheckSeverity.ERROR

@@ -219,6 +219,35 @@ def test_a_failed_check_in_a_run_alerts_with_its_severity():
     assert alerts[1].details["metadata"] == {"bad_rows": "3"}
 
 
+def test_a_range_run_alerts_once_per_failed_date_not_again_for_its_summary():
+    """A range run records one result per date and one run-level summary: only the dates alert."""
+    from nba_pipeline.checks import Verdict, emit_check
+
+    @dg.asset(
+        partitions_def=DAILY,
+        check_specs=[dg.AssetCheckSpec("complete", asset="scores", partitions_def=DAILY)],
+    )
+    def scores(context):
+        yield dg.MaterializeResult()
+        verdicts = {d: Verdict(d.day != 16, {"games_covered": 1}) for d in (DAY - timedelta(days=1), DAY)}
+        yield from emit_check(context, dg.AssetKey("scores"), "complete", verdicts)
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            [scores],
+            instance=instance,
+            tags={
+                "dagster/asset_partition_range_start": "2024-01-15",
+                "dagster/asset_partition_range_end": "2024-01-16",
+            },
+            raise_on_error=False,
+        )
+        alerts = check_failure_alerts(instance, result.run_id)
+    assert [(a.severity, a.summary, a.game_date) for a in alerts] == [
+        ("error", "Check complete failed on scores for 2024-01-16", DAY),
+    ]
+
+
 def test_the_fifth_failed_run_opens_the_breaker_and_alerts_once(tmp_path):
     store = SqliteStore(tmp_path / "coordination.sqlite")
     now = P2_DONE
