@@ -6,6 +6,7 @@ import dagster as dg
 
 from nba_pipeline.automation.health import daily_health_summary_job, daily_health_summary_schedule
 from nba_pipeline.automation.jobs import JOBS
+from nba_pipeline.automation.loader import loader_sensor
 from nba_pipeline.automation.schedules import SCHEDULES
 from nba_pipeline.automation.sensors import SENSORS
 from nba_pipeline.environment import Settings, load_settings
@@ -38,7 +39,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *STATUS_ASSETS,
         ],
         jobs=[*JOBS, daily_health_summary_job, retention_job],
-        sensors=SENSORS,
+        sensors=[*SENSORS, loader_sensor(settings.loader)],
         schedules=[*SCHEDULES, daily_health_summary_schedule, retention_schedule],
         resources=build_resources(settings),
         executor=executor,

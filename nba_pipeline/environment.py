@@ -53,6 +53,9 @@ class Settings:
     halt: str = ""  # NBA_PIPELINE_HALT: a manual halt's reason; the feed is exported empty while set
     http_recordings: Path | None = None  # NBA_PIPELINE_HTTP_RECORDINGS: answer the real sources from here
     http_record: Path | None = None  # NBA_PIPELINE_HTTP_RECORD: save the real sources' exchanges here
+    loader: bool = (
+        False  # NBA_PIPELINE_LOADER=on: the live loader sensor starts running (automation/loader.py)
+    )
     gcp: GcpSettings | None = None
 
     @property
@@ -212,6 +215,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         raise ConfigError(
             "NBA_PIPELINE_HTTP_RECORDINGS and NBA_PIPELINE_HTTP_RECORD are exclusive: replay or record"
         )
+    loader_value = str(overrides.pop("loader", None) or environ.get("NBA_PIPELINE_LOADER", "off")).lower()
+    if loader_value not in ("on", "off", "true", "false"):
+        raise ConfigError(f"NBA_PIPELINE_LOADER={loader_value!r}: use on or off")
     if overrides:
         raise TypeError(f"unknown settings overrides: {sorted(overrides)}")
 
@@ -228,5 +234,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         halt=halt,
         http_recordings=recordings,
         http_record=record,
+        loader=loader_value in ("on", "true"),
         gcp=load_gcp_settings(environ) if env == "prod" else None,
     )

@@ -33,6 +33,7 @@ def test_cli_overrides_win_over_environment(tmp_path):
         ({"NBA_PIPELINE_NOW": "yesterday"}, "is not an ISO 8601 timestamp"),
         ({"NBA_PIPELINE_NOW": "2024-01-15T11:00:00"}, "needs a UTC offset"),
         ({"NBA_PIPELINE_DISABLED_FEEDS": "injury_report,tweets"}, "unknown feeds ['tweets']"),
+        ({"NBA_PIPELINE_LOADER": "sometimes"}, "NBA_PIPELINE_LOADER='sometimes': use on or off"),
     ],
 )
 def test_bad_configuration_is_one_clear_line(environ, message):
@@ -95,3 +96,27 @@ def test_the_real_sources_settings_and_their_one_line_errors(tmp_path):
         load_settings(
             {"NBA_PIPELINE_HTTP_RECORDINGS": str(tmp_path), "NBA_PIPELINE_HTTP_RECORD": str(tmp_path)}
         )
+
+
+@pytest.mark.parametrize(
+    ("value", "on"), [(None, False), ("on", True), ("ON", True), ("off", False), ("true", True)]
+)
+def test_the_live_loader_is_off_unless_turned_on(tmp_path, value, on):
+    environ = {"NBA_PIPELINE_HOME": str(tmp_path)} | ({"NBA_PIPELINE_LOADER": value} if value else {})
+    assert load_settings(environ=environ).loader is on
+
+
+@pytest.mark.parametrize(
+    ("flag", "frozen", "configured", "on"),
+    [
+        ("auto", False, False, True),  # the real clock: the loader feeds the platform
+        ("auto", True, False, False),  # a frozen clock: nothing new ever arrives
+        ("auto", True, True, True),  # NBA_PIPELINE_LOADER=on keeps it on
+        ("off", False, True, False),  # the flag a person typed wins
+        ("on", True, False, True),
+    ],
+)
+def test_dev_turns_the_loader_on_with_the_real_clock(flag, frozen, configured, on):
+    from nba_pipeline.cli.dev import loader_on
+
+    assert loader_on(flag, frozen, configured) is on

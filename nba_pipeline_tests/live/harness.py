@@ -164,10 +164,22 @@ class Live:
         wait_for("the code location", self._location_loaded, timeout=180)
         return proc
 
-    def start_dev(self) -> None:
-        """`nba-pipeline dev` on a free port: what `make dev` runs (dagster-daemon and dagster-webserver)."""
+    def start_dev(self, loader: str = "off") -> None:
+        """`nba-pipeline dev` on a free port: what `make dev` runs (dagster-daemon and dagster-webserver).
+        The live loader is off unless asked for and no history is built first: these tests load their own
+        dates, on the real clock."""
         self.daemon = self._serve(
-            lambda port: [str(BIN / "nba-pipeline"), "dev", "--port", str(port)], "dev.log"
+            lambda port: [
+                str(BIN / "nba-pipeline"),
+                "dev",
+                "--port",
+                str(port),
+                "--loader",
+                loader,
+                "--history",
+                "off",
+            ],
+            "dev.log",
         )
         self._wait_for_cascade()
 
