@@ -74,7 +74,8 @@ def test_a_failed_check_alert_is_explained_in_words_from_its_metadata():
     assert explain(short) == " — 3 of 11 expected games covered, 100% needed"
     excused = alert(games_expected="11", games_covered="3", required="1.0", reason="a season's first days")
     assert (
-        explain(excused) == " — 3 of 11 expected games covered, 100% needed; excused: a season's first days"
+        explain(excused)
+        == " — 3 of 11 expected games covered, 100% needed; the 8 missing excused: a season's first days"
     )
     assert explain(alert(rows="40", invalid_rows="2")) == " — 2 of 40 rows invalid"
     assert explain(alert()) == ""

@@ -67,7 +67,8 @@ def explain(alert: Alert) -> str:
         covered = f"{md.get('games_covered')} of {md['games_expected']} expected games covered"
         needed = f", {float(md['required']):.0%} needed" if "required" in md else ""
         if md.get("reason"):
-            return f" — {covered}{needed}; excused: {md['reason']}"
+            missing = int(md["games_expected"]) - int(md.get("games_covered") or 0)
+            return f" — {covered}{needed}; the {missing} missing excused: {md['reason']}"
         return f" — {covered}{needed}"
     if "invalid_rows" in md:
         return f" — {md['invalid_rows']} of {md.get('rows')} rows invalid"
