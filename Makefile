@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python -m benchmarks.backfill_phases
 	$(BIN)/python -m benchmarks.check_latency
 	$(BIN)/python -m benchmarks.command_startup
+	$(BIN)/python -m benchmarks.fresh_demo
 
 # The `ui` test's pages (headless Chromium on a temporary instance) as PNGs in docs/screenshots/.
 screenshots: install

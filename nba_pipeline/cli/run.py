@@ -13,6 +13,13 @@ from nba_pipeline.environment import ConfigError, Settings
 def register(commands) -> None:
     run = commands.add_parser("run", help="materialize every phase for one game date")
     run.add_argument("--date", required=True, help="ET game date, YYYY-MM-DD")
+    run.add_argument(
+        "--history",
+        choices=("auto", "off"),
+        default="auto",
+        help="auto: first build phases 1-4 of the 90 days before the date where missing (the model's and "
+        "the features' history); off: the date alone (its later phases proceed degraded, as readiness decides)",
+    )
     source_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -134,7 +141,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings, through = settings_of(args), through_of(args)
     report = {
         "date": day.isoformat(),
-        **execute(settings, day, day, through, "manual", "manual", args.json, history=True, force=args.force),
+        **execute(
+            settings,
+            day,
+            day,
+            through,
+            "manual",
+            "manual",
+            args.json,
+            history=args.history == "auto",
+            force=args.force,
+        ),
     }
     from nba_pipeline.runner import export_paths, games_on, predictions_summary
 

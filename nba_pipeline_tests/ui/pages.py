@@ -84,12 +84,12 @@ def chromium_missing() -> str | None:
 
 
 def build(home: Path) -> Live:
-    """A temporary instance built with the command line: a one-date backfill (about a minute; a
-    `run` would first build the model's months of history). Phases 1-4 materialize; 5 and 6 are held
-    by admission, as a backfill with no history must be."""
+    """A temporary instance built with the command line: every phase of one date, without the
+    months of history a model would learn from (`run --history off`: the baseline predicts, the
+    export and the status chart are written)."""
     live = Live.at(home, NBA_PIPELINE_NOW=NOW)
-    done = live.cli("backfill", "--start", DATE, "--end", DATE, "--json", timeout=600)
-    assert done.returncode == 0, f"`nba-pipeline backfill` failed:\n{done.stdout}\n{done.stderr}"
+    done = live.cli("run", "--date", DATE, "--history", "off", "--json", timeout=600)
+    assert done.returncode == 0, f"`nba-pipeline run` failed:\n{done.stdout}\n{done.stderr}"
     return live
 
 
