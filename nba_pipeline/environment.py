@@ -53,9 +53,8 @@ class Settings:
     halt: str = ""  # NBA_PIPELINE_HALT: a manual halt's reason; the feed is exported empty while set
     http_recordings: Path | None = None  # NBA_PIPELINE_HTTP_RECORDINGS: answer the real sources from here
     http_record: Path | None = None  # NBA_PIPELINE_HTTP_RECORD: save the real sources' exchanges here
-    loader: bool = (
-        False  # NBA_PIPELINE_LOADER=on: the live loader sensor starts running (automation/loader.py)
-    )
+    # NBA_PIPELINE_LOADER=on: the live loader sensor starts running (automation/loader.py)
+    loader: bool = False
     gcp: GcpSettings | None = None
 
     @property

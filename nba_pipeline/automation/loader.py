@@ -111,12 +111,11 @@ def plan_tick(
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             plan.lines.append(f"{iso}: error — {type(exc).__name__}: {first}")
             continue
+        fetched[iso] = {"fingerprint": now_print, "at": wall.isoformat()}
         if seen and seen["fingerprint"] == now_print:
-            fetched[iso] = {"fingerprint": now_print, "at": wall.isoformat()}
             plan.lines.append(f"{iso}: nothing new at the source")
             continue
         corr = new_correlation_id()
-        fetched[iso] = {"fingerprint": now_print, "at": wall.isoformat()}
         landing[iso] = corr
         plan.launch.append((1, day, corr))
         plan.lines.append(f"{iso}: {'new data' if seen else 'first look'} at the source, phase 1 launched")

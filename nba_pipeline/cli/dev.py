@@ -56,17 +56,13 @@ def build_history(settings) -> None:
     where missing (a second start builds nothing), so the features and the model have a past."""
     from datetime import timedelta
 
-    from nba_pipeline.cli.run import execute, history_settings
+    from nba_pipeline.cli.run import execute, history_settings, history_spans
     from nba_pipeline.partitions import et_date
-    from nba_pipeline.resources.clock import ClockResource
-    from nba_pipeline.runner import MODEL_INPUTS_PHASE, ensure_instance, missing_history
+    from nba_pipeline.resources import clock_for
+    from nba_pipeline.runner import MODEL_INPUTS_PHASE
 
-    yesterday = et_date(ClockResource().now()) - timedelta(days=1)
-    instance = ensure_instance(settings)
-    try:
-        spans = missing_history(settings, yesterday, instance)
-    finally:
-        instance.dispose()
+    yesterday = et_date(clock_for(settings).now()) - timedelta(days=1)  # the settings' clock, frozen or not
+    spans = history_spans(settings, yesterday)
     if not spans:
         print("history: the 90 days before yesterday are built", file=sys.stderr)
     for first, last in spans:

@@ -46,7 +46,7 @@ def execute(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from nba_pipeline.runner import MODEL_INPUTS_PHASE, ensure_instance, missing_history, run_phases
+    from nba_pipeline.runner import MODEL_INPUTS_PHASE, run_phases
     from nba_pipeline.tags import new_correlation_id
 
     correlation_id = new_correlation_id()
@@ -96,8 +96,7 @@ def execute(
             return outcomes
 
         if history and through > MODEL_INPUTS_PHASE:
-            with ensure_instance(settings) as instance:
-                spans = missing_history(settings, start, instance)
+            spans = history_spans(settings, start)
             built = []  # the model for this date has nothing to learn from yet: build what is missing
             for first, last in spans:
                 outcomes = tracked(
@@ -125,6 +124,14 @@ def execute(
                 }
         report["phases"] = [o.to_json() for o in tracked("run", start, end, through, mode, trigger, settings)]
     return report
+
+
+def history_spans(settings: Settings, day: date) -> list[tuple[date, date]]:
+    """The spans of the days a model for `day` learns from that are not built yet (runner.missing_history)."""
+    from nba_pipeline.runner import ensure_instance, missing_history
+
+    with ensure_instance(settings) as instance:
+        return missing_history(settings, day, instance)
 
 
 def history_settings(settings: Settings) -> Settings:
