@@ -99,7 +99,21 @@ class Coverage:
 
 
 def _by_day(frame: pd.DataFrame) -> pd.Series:
-    return pd.to_datetime(frame["game_date"]).dt.date
+    days = frame["game_date"]
+    if days.dtype == object and all(type(d) is date for d in days):  # as read_dates and the parsers give them
+        return days
+    return pd.to_datetime(days).dt.date
+
+
+def _expected_games(schedule: pd.DataFrame, now: datetime, finals_only: bool) -> dict[date, set[str]]:
+    games = schedule[final_by_clock(schedule, now)] if finals_only and not schedule.empty else schedule
+    if games.empty:
+        return {}
+    ids = games["game_id"].to_numpy()
+    out: dict[date, set[str]] = {}
+    for day, game in zip(_by_day(games), ids, strict=True):
+        out.setdefault(day, set()).add(game)
+    return out
 
 
 def coverage_by_date(
@@ -107,8 +121,7 @@ def coverage_by_date(
 ) -> dict[date, Coverage]:
     """Coverage of each date, computed over the whole range at once (a game id carries its date)."""
     rule = RULES[table]
-    games = schedule[final_by_clock(schedule, now)] if rule.finals_only and not schedule.empty else schedule
-    expected = games.groupby(_by_day(games))["game_id"].agg(set).to_dict() if not games.empty else {}
+    expected = _expected_games(schedule, now, rule.finals_only)
     rows = frame.groupby(_by_day(frame)).size().to_dict() if not frame.empty else {}
     covered = rule.covered(frame) if not frame.empty and not rule.date_keyed else set()
     result = {}

@@ -141,16 +141,17 @@ def check(
     """Decide each date; a WAIT starts (or continues) its give-up timer; FAILs and low WAITs alert.
     The timer belongs to the inputs' version (`versions`): new upstream data waits afresh."""
     decisions = {}
-    for day, tables in gather(warehouse, phase, days, mode, now, active_feeds, instance).items():
-        decision = decide(phase, day, mode, tables, now)
-        if decision.decision is Verdict.WAIT:
-            version = (versions or {}).get(day) or ""
-            key = wait_key(phase, day, mode, version)
-            decision = decide(phase, day, mode, tables, now, waiting_since=store.wait_started(key, now))
-        decisions[day] = decision
-    if record:
-        write_log(warehouse, decisions, now, correlation_id)
-        make_sink(warehouse).send([alert_for(d) for d in decisions.values() if d.alert], now)
+    with warehouse.session():  # the reads, the log and the alerts on one connection (one file open)
+        for day, tables in gather(warehouse, phase, days, mode, now, active_feeds, instance).items():
+            decision = decide(phase, day, mode, tables, now)
+            if decision.decision is Verdict.WAIT:
+                version = (versions or {}).get(day) or ""
+                key = wait_key(phase, day, mode, version)
+                decision = decide(phase, day, mode, tables, now, waiting_since=store.wait_started(key, now))
+            decisions[day] = decision
+        if record:
+            write_log(warehouse, decisions, now, correlation_id)
+            make_sink(warehouse).send([alert_for(d) for d in decisions.values() if d.alert], now)
     return decisions
 
 
