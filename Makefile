@@ -60,11 +60,14 @@ lint: install
 	$(BIN)/ruff check nba_pipeline nba_pipeline_tests benchmarks
 	$(BIN)/ruff format --check nba_pipeline nba_pipeline_tests benchmarks
 
-bench: install
-	$(BIN)/python -m benchmarks.backfill_phases
-	$(BIN)/python -m benchmarks.check_latency
+# Issue 16's rows, one benchmark each (the intake one starts the Pub/Sub and Firestore emulators).
+bench: install emulators-install
+	$(BIN)/python -m benchmarks.cascade_latency
 	$(BIN)/python -m benchmarks.command_startup
+	$(BIN)/python -m benchmarks.check_latency
+	$(BIN)/python -m benchmarks.backfill_phases
 	$(BIN)/python -m benchmarks.fresh_demo
+	$(BIN)/python -m benchmarks.intake_throughput
 
 # The `ui` test's pages (headless Chromium on a temporary instance) as PNGs in docs/screenshots/.
 screenshots: install
