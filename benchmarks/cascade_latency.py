@@ -10,7 +10,7 @@ reported).
 5. Time until `exports/predictions/2024-01-16.json` appears. Phase 3 must be built by exactly one
    run (the cascade's or one person's); every other trigger answers without a run.
 Per hop (phases 3-6): the gap from the previous phase's end to the run's creation (sensor cadence),
-queued (creation to dequeue), launch (dequeue to the run's start: a new process loading the code) and
+queued (creation to RUN_STARTING: the queue), launch (to RUN_START: a new process loading the code) and
 the run's own work.
 
     python -m benchmarks.cascade_latency [--port 3998] [--timeout 300] [--triggers 20] [--keep DIR]
@@ -111,10 +111,10 @@ def hops(home: Path, signal_end: float) -> list[dict]:
                 events = {
                     e.dagster_event_type: e.timestamp
                     for e in instance.all_logs(
-                        run.run_id, of_type={dg.DagsterEventType.RUN_DEQUEUED, dg.DagsterEventType.RUN_START}
+                        run.run_id, of_type={dg.DagsterEventType.RUN_STARTING, dg.DagsterEventType.RUN_START}
                     )
                 }
-                dequeued = events.get(dg.DagsterEventType.RUN_DEQUEUED, created)
+                dequeued = events.get(dg.DagsterEventType.RUN_STARTING, created)
                 started = events.get(dg.DagsterEventType.RUN_START, r.start_time or dequeued)
                 out.append(
                     {

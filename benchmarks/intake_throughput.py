@@ -74,6 +74,7 @@ def floor(bus, n: int, instance_dir: Path) -> float:
     bus.ensure(topic, subscription)
     bus.publish_many(topic, messages(n))
     key = dg.AssetKey(["nba_raw", "floor"])
+    instance_dir.mkdir(parents=True)
     with dg.DagsterInstance.local_temp(str(instance_dir)) as instance:
         began, seen = time.monotonic(), 0
         while seen < n:
@@ -94,6 +95,7 @@ def measure(bus, store, n: int, instance_dir: Path) -> dict:
     topic = topic_of(2)
     bus.ensure(topic, subscription_for(topic))
     bus.publish_many(topic, messages(n))
+    instance_dir.mkdir(parents=True)
     with dg.DagsterInstance.local_temp(str(instance_dir)) as instance:
         began, recorded, dead, duplicates, ticks = time.monotonic(), 0, 0, 0, 0
         while True:
