@@ -23,6 +23,8 @@ from nba_pipeline.phases.quality import COMPLETE, VALID
 from nba_pipeline_tests.live.harness import Live, stop_group
 
 DATE = "2024-01-15"
+HISTORY = ("2024-01-08", "2024-01-14")  # a week before it, through phase 4: the baseline's averages
+BUILT_DATES = 8  # the week and the date (the simulated league plays every one of them)
 NOW = "2024-01-16T12:00:00-05:00"
 CHROMIUM = os.environ.get("NBA_PIPELINE_CHROMIUM", "/usr/bin/chromium")
 LOCATION = "nba_pipeline"
@@ -41,6 +43,7 @@ class Page:
     name: str  # also the screenshot's file name
     path: str
     expect: tuple[str, ...]  # texts that must all be on the page
+    absent: tuple[str, ...] = ()  # texts that must not be
 
 
 def pages() -> list[Page]:
@@ -57,7 +60,7 @@ def pages() -> list[Page]:
         Page(
             "asset_partitions",
             f"/assets/{TABLE}?view=partitions",
-            ("player_game_summary", "Materialized (1)"),
+            ("player_game_summary", f"Materialized ({BUILT_DATES})"),
         ),
         Page(
             "asset_checks",
@@ -68,6 +71,7 @@ def pages() -> list[Page]:
             "pipeline_status",
             f"/assets/{STATUS}",
             ("pipeline_status", "Where the date stands", "phase6_export"),
+            ("Never materialized",),
         ),
     ]
 
@@ -84,12 +88,18 @@ def chromium_missing() -> str | None:
 
 
 def build(home: Path) -> Live:
-    """A temporary instance built with the command line: every phase of one date, without the
-    months of history a model would learn from (`run --history off`: the baseline predicts, the
-    export and the status chart are written)."""
+    """A temporary instance built with the command line: a week through phase 4, then every phase
+    of the date without the months of history a model would learn from (`run --history off`: the
+    week gives the baseline its averages, so it predicts and the export and the status chart are
+    written; with no history at all phase 5 writes nothing and phase 6 is held)."""
     live = Live.at(home, NBA_PIPELINE_NOW=NOW)
-    done = live.cli("run", "--date", DATE, "--history", "off", "--json", timeout=600)
-    assert done.returncode == 0, f"`nba-pipeline run` failed:\n{done.stdout}\n{done.stderr}"
+    start, end = HISTORY
+    for argv in (
+        ("backfill", "--start", start, "--end", end, "--through", "4", "--json"),
+        ("run", "--date", DATE, "--history", "off", "--json"),
+    ):
+        done = live.cli(*argv, timeout=600)
+        assert done.returncode == 0, f"`nba-pipeline {argv[0]}` failed:\n{done.stdout}\n{done.stderr}"
     return live
 
 

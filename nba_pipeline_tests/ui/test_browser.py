@@ -33,6 +33,7 @@ def test_the_page_shows_what_it_should_and_no_error(served, page):
     live, context = served
     text = ui.visit(context, live.port, page)
     assert all(t in text for t in page.expect)
+    assert not any(t in text for t in page.absent)
 
 
 def test_every_phase_group_has_its_lineage_page(served):
