@@ -86,7 +86,7 @@ def pipeline_status(
     wh, now, days = warehouse.get(), clock.now(), dates_of(context)
     timelines, rows = record_slos(wh, days, now, exported_now=True)
     last = days[-1]
-    status = date_status(context.instance, wh, coordination.store(), last, now)
+    status = date_status(context.instance, wh, coordination.store(), last, now, timelines[last])
     window = [timelines[d] for d in sorted(timelines) if d > last - timedelta(days=CHART_DAYS) and d <= last]
     from nba_pipeline.observability.chart import pipeline_chart  # matplotlib: only when drawing
 

@@ -87,7 +87,7 @@ def monitor(instance, warehouse, store, days: list, now: datetime) -> tuple[list
 
     timelines = load_timelines(warehouse, min(days), max(days), now)
     medians, gap = typical(*recent_durations(warehouse, now))
-    running = running_by_date(instance, store)
+    running = running_by_date(instance, store, now)
     alerts, cleared = [], []
     for day, t in timelines.items():
         found, ended = watch(t, now, medians, gap, {p: s for (p, d), s in running.items() if d == day})

@@ -21,7 +21,7 @@ from nba_pipeline.observability.tables import (
     ORCHESTRATION_EVENTS,
     PHASE_COMPLETION_LOG,
 )
-from nba_pipeline.observability.timelines import load_timelines, number, recent_durations
+from nba_pipeline.observability.timelines import Timeline, load_timelines, number, recent_durations
 from nba_pipeline.orchestration.claims import alive_in_flight
 from nba_pipeline.orchestration.store import CoordinationStore
 from nba_pipeline.phases.raw.tables import SCHEDULE
@@ -50,12 +50,15 @@ def done_by_date(instance: dg.DagsterInstance, days: list[date]) -> dict[tuple[i
 
 
 def running_by_date(
-    instance: dg.DagsterInstance, store: CoordinationStore
+    instance: dg.DagsterInstance, store: CoordinationStore, now: datetime | None = None
 ) -> dict[tuple[int, date], datetime]:
     """(phase, date) -> when its run started, for runs in flight that are really running: a started run
-    whose worker died (no heartbeat) is not, whatever the instance still says."""
-    out = {}
-    for record in alive_in_flight(instance, store, system_now()):
+    whose worker died (no heartbeat) is not, whatever the instance still says. Given `now` (the
+    injected clock ETAs are computed on), the start is on that clock: a run that started 40 s ago by
+    the wall clock started at now - 40 s (under a frozen clock a wall-clock start would be years off)."""
+    out, wall = {}, system_now()
+    shift = (now - wall) if now is not None else timedelta(0)
+    for record in alive_in_flight(instance, store, wall):
         tags = record.dagster_run.tags
         if PHASE not in tags:
             continue
@@ -65,7 +68,9 @@ def running_by_date(
             day, end = date.fromisoformat(first), date.fromisoformat(last)
         except (TypeError, ValueError):
             continue
-        started = datetime.fromtimestamp(record.start_time or record.create_timestamp.timestamp(), tz=UTC)
+        started = (
+            datetime.fromtimestamp(record.start_time or record.create_timestamp.timestamp(), tz=UTC) + shift
+        )
         while day <= end:
             out[(int(tags[PHASE]), day)] = started
             day += timedelta(days=1)
@@ -158,12 +163,18 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def date_status(
-    instance: dg.DagsterInstance, warehouse: Warehouse, store: CoordinationStore, day: date, now: datetime
+    instance: dg.DagsterInstance,
+    warehouse: Warehouse,
+    store: CoordinationStore,
+    day: date,
+    now: datetime,
+    timeline: Timeline | None = None,
 ) -> dict:
-    """The status view of one date (the `--json` shape of `nba-pipeline status --date`)."""
-    timeline = load_timelines(warehouse, day, day, now)[day]
+    """The status view of one date (the `--json` shape of `nba-pipeline status --date`). `timeline`:
+    the date's as its caller knows it (the export's own run: exported now, not yet settled)."""
+    timeline = timeline or load_timelines(warehouse, day, day, now)[day]
     done = done_by_date(instance, [day])
-    running = running_by_date(instance, store)
+    running = running_by_date(instance, store, now)
     games = games_by_date(warehouse, day, day).get(day)
     decisions = _decisions(warehouse, day)
     phases = []

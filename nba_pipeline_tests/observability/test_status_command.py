@@ -77,3 +77,18 @@ def test_the_terminal_view_and_bad_input(status):
     assert code == 0 and "expected outputs" in out
     assert status("--date", "2024-02-30")[0] == 2
     assert status("--days", "0")[0] == 2
+
+
+def test_the_status_asset_written_with_the_export_says_exported_not_an_eta(season_copy):
+    """The status asset is materialized inside the export's run, before settlement records the
+    export: it must count that export (it once showed no export time and an ETA on the wall clock)."""
+    import dagster as dg
+
+    key = dg.AssetKey(["nba_orchestration", "pipeline_status"])
+    with dg.DagsterInstance.from_config(str(season_copy / "dagster")) as instance:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[DEMO_DATE.isoformat()]), limit=1
+        ).records
+    metadata = records[0].asset_materialization.metadata
+    assert metadata["eta"].value == ""
+    assert metadata["exported_at"].value.startswith(DEMO_NOW[:19])
