@@ -91,6 +91,7 @@ class TrainedModel:
     reliability: list[dict] = field(default_factory=list)
     importance: dict[str, float] = field(default_factory=dict)
     power: float = 1.0  # the booster learns points ** (1 / power) (2.0: sqrt, squared back)
+    offset: str | None = None  # a feature the booster learns the difference from (None: points itself)
 
     @property
     def improvement_pct(self) -> float:
@@ -98,7 +99,7 @@ class TrainedModel:
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         root = self.booster.predict(features.reindex(columns=self.features).astype(float))
-        return np.clip(root, 0, None) ** self.power
+        return np.clip(root + _offset(features, self.offset, self.power), 0, None) ** self.power
 
     def p_over(self, predicted, line) -> np.ndarray:
         return self.residuals.p_over(predicted, line) if self.residuals else np.full(len(predicted), np.nan)
@@ -157,6 +158,13 @@ class NotEnoughHistory(Exception):
     """Too few labelled rows before the cutoff to train and validate a model."""
 
 
+def _offset(rows: pd.DataFrame, offset: str | None, power: float) -> np.ndarray:
+    """The offset's value on the booster's scale (0 without one, or where the row has none)."""
+    if offset is None:
+        return np.zeros(len(rows))
+    return np.nan_to_num(np.clip(rows[offset].to_numpy(dtype=float), 0, None) ** (1 / power))
+
+
 def training_rows(features: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame:
     """Feature rows of players who played, labelled with their actual points, ready to learn from."""
     rows = features.merge(actuals[["game_id", "player_lookup", "points"]], on=["game_id", "player_lookup"])
@@ -204,9 +212,11 @@ def train(
     features: list[str] | None = None,
     params: dict | None = None,
     root: bool = False,
+    offset: str | None = None,
 ) -> TrainedModel:
     """Train on `rows` dated before `cutoff` only (never on or after it). `features`, `params` (over
-    PARAMS) and `root` (learn sqrt(points) rather than points) are what the benchmark varies.
+    PARAMS), `root` (learn sqrt(points) rather than points) and `offset` (learn points minus that
+    feature, added back when predicting) are what the benchmark varies.
 
     The rows are binned once; the early-stopping probe and the final fit use subsets of that one
     dataset (LightGBM's native API), rather than re-binning the same data three times."""
@@ -228,7 +238,7 @@ def train(
     power = 2.0 if root else 1.0
     binned = lgb.Dataset(
         history[features].astype(float),
-        label=history.points.to_numpy(dtype=float) ** (1 / power),
+        label=history.points.to_numpy(dtype=float) ** (1 / power) - _offset(history, offset, power),
         params=params,
         free_raw_data=False,
     ).construct()
@@ -240,7 +250,8 @@ def train(
         callbacks=[lgb.early_stopping(PATIENCE, verbose=False)],
     )
     trees = max(probe.best_iteration or MAX_TREES, MIN_TREES)
-    checked = np.clip(probe.predict(valid[features].astype(float), num_iteration=trees), 0, None) ** power
+    raw = probe.predict(valid[features].astype(float), num_iteration=trees) + _offset(valid, offset, power)
+    checked = np.clip(raw, 0, None) ** power
     final = lgb.train(params, binned, num_boost_round=trees)
     base = baseline_points(valid)
     both = base.notna().to_numpy()
@@ -260,5 +271,6 @@ def train(
         seasons=sorted(set(season_year(history_days).tolist())),
         importance=(gain / gain.sum()).sort_values(ascending=False).head(TOP_FEATURES).round(4).to_dict(),
         power=power,
+        offset=offset,
         **_calibrate(valid, checked),
     )
