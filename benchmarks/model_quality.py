@@ -200,7 +200,24 @@ NEW_FEATURES = {
     "carried": {f.name for f in FEATURES if f.kind == "carry"}
     | {"points_avg_blend", "minutes_avg_blend", "ppm_blend", "exp_points_blend"},
     "rotation": {"team_games_before", "games_missed_streak", "apps_last_10_team", "app_share_season"},
+    "half_lives": {
+        *(f"ewm_{v}_{h}" for v in ("points", "minutes") for h in ("short", "mid", "long")),
+        "ewm_ppm_mid",
+        "ewm_ppm_long",
+        "exp_points_long_rate",
+        "exp_points_mid_rate",
+    },
+    "teammates": {
+        "team_active_points",
+        "team_recent_out_points",
+        "team_recent_out_minutes",
+        "team_just_out_points",
+        "points_share_available",
+        "points_rank_available",
+        "team_active_players",
+    },
 }
+OLD_TREES = {"num_leaves": 7, "min_data_in_leaf": 200}
 ABLATIONS = (  # (what changes, keyword arguments of train, feature names left out, this season's rows only)
     ("none: the platform's model", {}, set(), False),
     ("learn sqrt(points), not points", {"root": True}, set(), False),
@@ -208,10 +225,23 @@ ABLATIONS = (  # (what changes, keyword arguments of train, feature names left o
     ("without the carried-over features", {}, NEW_FEATURES["carried"], False),
     ("without the rotation features", {}, NEW_FEATURES["rotation"], False),
     ("without the earlier season's rows", {}, set(), True),
+    ("learn the gap to exp_points_blend", {"offset": "exp_points_blend"}, set(), False),
+    ("without the multi-half-life averages", {}, NEW_FEATURES["half_lives"], False),
+    ("without the teammates-available features", {}, NEW_FEATURES["teammates"], False),
+    ("trees of 7 leaves, 200 rows a leaf", {"params": OLD_TREES}, set(), False),
+    (
+        "the 63 features and trees before those",
+        {"params": OLD_TREES},
+        NEW_FEATURES["half_lives"] | NEW_FEATURES["teammates"],
+        False,
+    ),
     (
         "the original 50 features only",
-        {"root": False},
-        NEW_FEATURES["carried"] | NEW_FEATURES["rotation"],
+        {"root": False, "params": OLD_TREES},
+        NEW_FEATURES["carried"]
+        | NEW_FEATURES["rotation"]
+        | NEW_FEATURES["half_lives"]
+        | NEW_FEATURES["teammates"],
         False,
     ),
 )

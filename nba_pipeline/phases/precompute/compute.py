@@ -35,6 +35,9 @@ INJURY_CODES = {"Available": 0, "Probable": 1, "Questionable": 2, "Doubtful": 3,
 PLAYER_KEYS = ["game_id", "game_date", "player_lookup", "team_abbr"]
 LONG_WINDOW = 82  # a season's worth of games: this season's rate to date
 EWM_HALFLIFE = 4  # games: recent form that forgets smoothly instead of at a window's edge
+# More half-lives (games): the last game or two, about a month, about two months. Chosen by measurement
+# (benchmarks/model_quality.py: the "multi-half-life averages" ablation row).
+EWM_HALFLIVES = {"short": 1.5, "mid": 8.0, "long": 16.0}
 
 
 def _targets(frame: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -157,6 +160,14 @@ def daily_cache(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     )
     season_ppm = r[f"points_avg_last_{LONG_WINDOW}"] / r[f"minutes_avg_last_{LONG_WINDOW}"].replace(0, np.nan)
     ewm_minutes = ewm_before(this_season, targets, "player_lookup", "minutes", EWM_HALFLIFE)
+    ewm = {
+        f"ewm_{v}_{name}": ewm_before(this_season, targets, "player_lookup", v, halflife)
+        for v in ("points", "minutes")
+        for name, halflife in EWM_HALFLIVES.items()
+    }
+    for name in ("mid", "long"):  # a per-minute rate: weighted points over weighted minutes
+        minutes = ewm[f"ewm_minutes_{name}"]
+        ewm[f"ewm_ppm_{name}"] = ewm[f"ewm_points_{name}"] / np.where(minutes > 0, minutes, np.nan)
     season = pd.DataFrame(
         {
             "games": r.games_before,
@@ -198,6 +209,7 @@ def daily_cache(players: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
             minutes_share_last_game=r.minutes_share_avg_last_1,
             minutes_share_avg_last_5=r.minutes_share_avg_last_5,
             points_share_avg_last_5=r.points_share_avg_last_5,
+            **ewm,
             **_carried(players, history, season),
             **rotation_status(
                 history, players[["player_lookup", "team_abbr", "game_date"]].reset_index(drop=True)
@@ -296,6 +308,39 @@ def composite_factors(
     )
 
 
+def teammates_available(base: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Who else is expected on his team for the game, from the date's own feature rows (each built from
+    games before the date): the blended scoring of the teammates who played the team's last game, of
+    those who missed its last 1-5 (recently out: their shots are the ones to share, unlike those of a
+    player gone for good), the minutes of the latter, his share of the scoring that is there and his
+    rank in it."""
+    streak = base.games_missed_streak.fillna(0)
+    points, minutes = base.points_avg_blend.fillna(0), base.minutes_avg_blend.fillna(0)
+    group = [base.game_id, base.team_abbr]
+    active, recent = streak.eq(0), streak.between(1, 5)
+
+    def teammates(value: pd.Series) -> pd.Series:  # the team's sum, without himself
+        return value.groupby(group).transform("sum") - value
+
+    active_points = teammates(points.where(active, 0))
+    # his rank in the team's scoring among those who played its last game: 1 + how many of them score more
+    frame = pd.DataFrame({"g": base.game_id, "t": base.team_abbr, "p": points, "row": np.arange(len(base))})
+    pairs = frame.merge(frame[active.to_numpy()], on=["g", "t"], suffixes=("", "_other"))
+    ahead = (pairs.p_other > pairs.p).groupby(pairs.row).sum().reindex(frame.row, fill_value=0)
+    rank = 1 + ahead.to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(points + active_points > 0, points / (points + active_points), np.nan)
+    return {
+        "team_active_points": active_points.to_numpy(),
+        "team_recent_out_points": teammates(points.where(recent, 0)).to_numpy(),
+        "team_recent_out_minutes": teammates(minutes.where(recent, 0)).to_numpy(),
+        "team_just_out_points": teammates(points.where(streak.eq(1), 0)).to_numpy(),
+        "points_share_available": share,
+        "points_rank_available": rank,
+        "team_active_players": teammates(active.astype(float)).to_numpy(),
+    }
+
+
 def feature_store(
     players: pd.DataFrame,
     team_ctx: pd.DataFrame,
@@ -352,7 +397,10 @@ def feature_store(
         exp_points_recent=base.ppm_avg_last_10 * base.minutes_avg_last_3,
         exp_points_last_game=base.ppm_long * base.minutes_last_game,
         exp_points_share=base.points_share_avg_last_5 * base.off_rating_last_10 * base.pace_last_10 / 100,
+        exp_points_long_rate=base.ewm_ppm_long * base.ewm_minutes_short,
+        exp_points_mid_rate=base.ewm_ppm_mid * base.ewm_minutes,
     )
+    base = base.assign(**teammates_available(base))
     identity = [
         "game_id",
         "game_date",

@@ -154,6 +154,35 @@ FEATURES = (
             ("app_share_season", 0.5),
         )
     ),
+    # Recent form at more half-lives (1.5, 8, 16 games) and the per-minute rates they imply
+    *(
+        Feature(name, "player_daily_cache", name, "phase4", default)
+        for name, default in (
+            ("ewm_points_short", 8.0),
+            ("ewm_points_mid", 8.0),
+            ("ewm_points_long", 8.0),
+            ("ewm_minutes_short", 18.0),
+            ("ewm_minutes_mid", 18.0),
+            ("ewm_minutes_long", 18.0),
+            ("ewm_ppm_mid", 0.4),
+            ("ewm_ppm_long", 0.4),
+        )
+    ),
+    Feature("exp_points_long_rate", "calculated", "exp_points_long_rate", "calculated", 8.0),
+    Feature("exp_points_mid_rate", "calculated", "exp_points_mid_rate", "calculated", 8.0),
+    # Who else is expected on his team (the date's feature rows, from the team's last box score)
+    *(
+        Feature(name, "calculated", name, "calculated", default)
+        for name, default in (
+            ("team_active_points", 60.0),
+            ("team_recent_out_points", 0.0),
+            ("team_recent_out_minutes", 0.0),
+            ("team_just_out_points", 0.0),
+            ("points_share_available", 0.08),
+            ("points_rank_available", 7.0),
+            ("team_active_players", 10.0),
+        )
+    ),
 )
 FEATURE_NAMES = tuple(f.name for f in FEATURES)
 # Windows over this season's games only: empty before a player's first game of the season.
@@ -171,6 +200,8 @@ SEASON_WINDOWS = frozenset(
         "exp_points_recent",
         "exp_points_last_game",
         "exp_points_share",
+        "exp_points_long_rate",
+        "exp_points_mid_rate",
     }
     - {"games_in_last_7_days", "points_avg_blend", "minutes_avg_blend", "ppm_blend", "exp_points_blend"}
     - {f.name for f in FEATURES if f.kind == "carry"}

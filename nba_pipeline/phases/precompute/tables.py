@@ -80,6 +80,14 @@ PLAYER_DAILY_CACHE = Table(
         ("minutes_share_last_game", FLT),
         ("minutes_share_avg_last_5", FLT),
         ("points_share_avg_last_5", FLT),
+        ("ewm_points_short", FLT),
+        ("ewm_points_mid", FLT),
+        ("ewm_points_long", FLT),
+        ("ewm_minutes_short", FLT),
+        ("ewm_minutes_mid", FLT),
+        ("ewm_minutes_long", FLT),
+        ("ewm_ppm_mid", FLT),
+        ("ewm_ppm_long", FLT),
         ("prev_season_games", INT),
         ("seasons_since_prev", INT),
         ("prev_season_points_avg", FLT),
@@ -98,7 +106,7 @@ PLAYER_DAILY_CACHE = Table(
     key=("game_id", "player_lookup"),
     description="Each player of the date's games: rolling points and minutes over this season's games (last game, "
     "3, 5, 10, 20, season to date, exponentially weighted), spread, workload and role (his share of the team's "
-    "minutes and points), his place in the rotation (team games missed in a row, appearances in the last 10); his "
+    "minutes and points), the same exponentially weighted at half-lives of 1.5, 8 and 16 games, his place in the rotation (team games missed in a row, appearances in the last 10); his "
     "rates in the most recent earlier season, and this season's blended with them.",
 )
 
