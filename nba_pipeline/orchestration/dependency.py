@@ -63,17 +63,17 @@ def gather(
     active_feeds: frozenset[str],
     instance: dg.DagsterInstance | None = None,
 ) -> dict[date, list[TableReadiness]]:
-    """Each date's inputs measured: games expected and covered, age, validity, failed checks."""
+    """Each date's inputs measured: games expected and covered, age, validity, failed checks. Its
+    reads share the caller's warehouse session (`check` holds one for the reads, log and alerts)."""
     specs = {
         day: [s for s in inputs(phase, mode, day, now) if table_active(s.table, active_feeds)] for day in days
     }
     names = {s.table for ss in specs.values() for s in ss}
-    with warehouse.session():
-        schedule = read_dates(warehouse, TABLES["nbac_schedule"], min(days) - SCHEDULE_LOOKBACK, max(days))
-        previous = _previous_game_dates(schedule, days)
-        history_days = [d for d in previous.values() if d is not None]
-        first = min([*days, *history_days])
-        frames = {n: read_dates(warehouse, TABLES[n], first, max(days)) for n in names if n in TABLES}
+    schedule = read_dates(warehouse, TABLES["nbac_schedule"], min(days) - SCHEDULE_LOOKBACK, max(days))
+    previous = _previous_game_dates(schedule, days)
+    history_days = [d for d in previous.values() if d is not None]
+    first = min([*days, *history_days])
+    frames = {n: read_dates(warehouse, TABLES[n], first, max(days)) for n in names if n in TABLES}
     wanted = sorted({*days, *history_days})
     stats = {n: _stats(n, frame, schedule, wanted, now) for n, frame in frames.items()}
     loaded = schedule_known(instance, schedule, days)
