@@ -141,7 +141,7 @@ def schedule_known(instance, schedule: pd.DataFrame, days: list[date]) -> set[da
     from nba_pipeline.phases.raw.tables import SCHEDULE
 
     with_rows = set(_by_day(schedule)) if not schedule.empty else set()
-    if instance is None:
+    if instance is None or all(d in with_rows for d in days):  # the instance only for dates without rows
         return with_rows
     done = instance.get_materialized_partitions(SCHEDULE.asset_key)
     return with_rows | {d for d in days if d.isoformat() in done}

@@ -28,11 +28,37 @@ def ensure_instance(settings: Settings) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(settings.dagster_home))
 
 
+class InstanceOnDemand:
+    """The data directory's Dagster instance, opened the first time it is asked something and closed
+    with the block. A readiness check asks it only about a date with no schedule rows and about phase
+    6's check results, so `check` usually never imports Dagster (about 2 s of a process's start-up)."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._instance: dg.DagsterInstance | None = None
+
+    def __enter__(self) -> InstanceOnDemand:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._instance is not None:
+            self._instance.dispose()
+
+    @property
+    def opened(self) -> bool:
+        return self._instance is not None
+
+    def __getattr__(self, name: str):
+        if self._instance is None:
+            self._instance = ensure_instance(self._settings)
+        return getattr(self._instance, name)
+
+
 def active_feeds(settings: Settings) -> frozenset[str]:
     """Feeds the configured source provides and that are not switched off (what may be expected)."""
-    from nba_pipeline.resources import source_for
+    from nba_pipeline.resources import feeds_of
 
-    return source_for(settings).active_feeds()
+    return feeds_of(settings)
 
 
 @dataclass

@@ -9,27 +9,40 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import dagster as dg
-
 from nba_pipeline.environment import ConfigError
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 ET = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
 FIRST_GAME_DATE = date(2021, 10, 19)
-
 # end_offset=1 adds the in-progress day (today); 2 makes tomorrow a partition too (playbook §1).
-GAME_DATE_PARTITIONS = dg.DailyPartitionsDefinition(
-    start_date=FIRST_GAME_DATE.isoformat(), timezone="America/New_York", end_offset=2
-)
+END_OFFSET = 2
 
 
-# The points model is retrained weekly: a partition is the Monday that is its training cutoff (it
-# learns from games before that Monday and predicts the week that starts there).
-MODEL_WEEKS = dg.WeeklyPartitionsDefinition(
-    start_date="2021-10-18", day_offset=1, timezone="America/New_York", end_offset=2
-)
+def __getattr__(name: str):
+    """The Dagster partitions definitions, built on first use: a command that only reads the
+    warehouse (`check`) never imports Dagster (1.4 s of its start-up)."""
+    if name not in ("GAME_DATE_PARTITIONS", "MODEL_WEEKS"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import dagster as dg
+
+    if name == "GAME_DATE_PARTITIONS":
+        made = dg.DailyPartitionsDefinition(
+            start_date=FIRST_GAME_DATE.isoformat(), timezone="America/New_York", end_offset=END_OFFSET
+        )
+    else:
+        # The points model is retrained weekly: a partition is the Monday that is its training cutoff
+        # (it learns from games before that Monday and predicts the week that starts there).
+        made = dg.WeeklyPartitionsDefinition(
+            start_date="2021-10-18", day_offset=1, timezone="America/New_York", end_offset=END_OFFSET
+        )
+    globals()[name] = made
+    return made
 
 
 def week_of(day: date) -> date:
@@ -72,12 +85,20 @@ def parse_game_date(value: str) -> date:
 def require_partition(day: date) -> str:
     """The partition key of `day`, or a ConfigError when Dagster has no such partition."""
     key = day.isoformat()
-    last = GAME_DATE_PARTITIONS.get_last_partition_key()
-    if day < FIRST_GAME_DATE or (last is not None and key > last):
+    from nba_pipeline.clock import system_now
+
+    last = last_partition_day(system_now()).isoformat()
+    if day < FIRST_GAME_DATE or key > last:
         raise ConfigError(
             f"date {key} is outside the game-date partitions ({FIRST_GAME_DATE.isoformat()} to {last})"
         )
     return key
+
+
+def last_partition_day(wall: datetime) -> date:
+    """The last game-date partition Dagster has at the real moment `wall`: tomorrow, ET
+    (GAME_DATE_PARTITIONS' last key, computed without building it)."""
+    return et_date(wall) + timedelta(days=END_OFFSET - 1)
 
 
 def season_start(day: date) -> date:

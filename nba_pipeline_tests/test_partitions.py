@@ -49,3 +49,23 @@ def test_dates_outside_the_partitions_are_config_errors():
         require_partition(date(2021, 10, 18))
     with pytest.raises(ConfigError, match="outside the game-date partitions"):
         require_partition(date.today() + timedelta(days=30))
+
+
+@pytest.mark.parametrize(
+    "wall",
+    [
+        datetime(2024, 1, 16, 4, 59, tzinfo=UTC),  # 11:59 pm ET on Jan 15
+        datetime(2024, 1, 16, 5, 0, tzinfo=UTC),  # midnight ET: Jan 16
+        datetime(2024, 7, 1, 3, 59, tzinfo=UTC),  # 11:59 pm EDT on Jun 30
+        datetime(2024, 3, 10, 7, 30, tzinfo=UTC),  # the morning clocks go forward
+    ],
+)
+def test_the_last_partition_computed_without_dagster_is_dagsters(wall):
+    """`require_partition` (the commands' date check) bounds dates without building the partitions."""
+    from dagster._core.definitions.partitions.context import partition_loading_context
+
+    from nba_pipeline.partitions import last_partition_day
+
+    with partition_loading_context(effective_dt=wall):
+        dagsters = GAME_DATE_PARTITIONS.get_last_partition_key()
+    assert last_partition_day(wall).isoformat() == dagsters

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from nba_pipeline.phases import PHASES
+from nba_pipeline.phases import PHASE_ASSET_PATHS, PHASES
 from nba_pipeline.phases.analytics.tables import UPCOMING_PLAYER, UPCOMING_TEAM
-from nba_pipeline.phases.predictions.assets import POINTS_MODEL
+from nba_pipeline.phases.predictions.keys import POINTS_MODEL
 
 MODEL_JOB = "points_model_job"
 TOMORROW_JOB = "tomorrow_contexts_job"
@@ -41,21 +41,6 @@ JOBS = [*PHASE_JOBS.values(), MODEL_JOB_DEF, TOMORROW_JOB_DEF]
 
 
 def phase_assets(phase: int) -> dict[str, dg.AssetKey]:
-    """Processor name (the table, the key's last part) -> asset key, for the phase's assets."""
-    from nba_pipeline.phases.analytics.assets import ANALYTICS_ASSETS
-    from nba_pipeline.phases.export.assets import EXPORT_ASSETS
-    from nba_pipeline.phases.precompute.assets import PRECOMPUTE_ASSETS
-    from nba_pipeline.phases.predictions.assets import PREDICTION_ASSETS
-    from nba_pipeline.phases.raw.assets import RAW_ASSETS
-    from nba_pipeline.phases.scrape.assets import LANDING_ASSETS
-
-    lists = (
-        LANDING_ASSETS,
-        RAW_ASSETS,
-        ANALYTICS_ASSETS,
-        PRECOMPUTE_ASSETS,
-        PREDICTION_ASSETS,
-        EXPORT_ASSETS,
-    )
-    keys = [k for a in lists[phase - 1] for k in a.keys if k != POINTS_MODEL]
+    """Processor name (the table, the key's last part) -> asset key, for the phase's game-date assets."""
+    keys = [dg.AssetKey(list(path)) for path in PHASE_ASSET_PATHS[phase]]
     return {k.path[-1]: k for k in sorted(keys, key=str)}

@@ -32,7 +32,7 @@ from nba_pipeline.orchestration import breaker, claims
 from nba_pipeline.orchestration.claims import MODEL_TARGET, Claim, target_of
 from nba_pipeline.orchestration.store import CoordinationStore
 from nba_pipeline.partitions import week_of
-from nba_pipeline.phases.predictions.assets import POINTS_MODEL
+from nba_pipeline.phases.predictions.keys import POINTS_MODEL
 from nba_pipeline.resources.warehouse import Warehouse
 from nba_pipeline.tags import CLAIM, CLAIM_ATTEMPT, RANGE_END, RANGE_START, new_correlation_id, run_tags
 

@@ -27,17 +27,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     day = gated_date(args, "readiness is checked for phases 3-6")
     mode = parse_mode(args.mode) if args.mode else None
     settings = settings_of(args)
-    from nba_pipeline.instance import active_feeds, ensure_instance
+    from nba_pipeline.instance import InstanceOnDemand, active_feeds
     from nba_pipeline.orchestration.dependency import check
-    from nba_pipeline.resources import coordination_for, warehouse_for
+    from nba_pipeline.resources import store_for, warehouse_for
     from nba_pipeline.tags import new_correlation_id
 
     now = now_of(settings)
     mode = mode or date_mode(day, now)
-    with ensure_instance(settings) as instance:
+    with InstanceOnDemand(settings) as instance:  # opened only if the check needs it
         decision = check(
             warehouse_for(settings),
-            coordination_for(settings).store(),
+            store_for(settings),
             args.phase,
             [day],
             mode,

@@ -80,6 +80,6 @@ def gated_date(args: argparse.Namespace, why: str) -> date:
 
 
 def now_of(settings: Settings) -> datetime:
-    from nba_pipeline.resources import clock_for
+    from nba_pipeline.resources import now_of
 
-    return clock_for(settings).now()
+    return now_of(settings)

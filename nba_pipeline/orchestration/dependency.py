@@ -11,11 +11,10 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import dagster as dg
 import pandas as pd
 
-from nba_pipeline.checks import recorded_check_failures
 from nba_pipeline.coverage import UNKNOWN, Coverage, coverage_by_date, schedule_known
 from nba_pipeline.modes import Mode, table_active
 from nba_pipeline.observability.alerts import Alert, make_sink
@@ -25,6 +24,9 @@ from nba_pipeline.phases.catalog import TABLES
 from nba_pipeline.readiness import Decision, Input, TableReadiness, Verdict, decide, inputs, measure
 from nba_pipeline.resources.warehouse import Warehouse, read_dates
 from nba_pipeline.validity import invalid_rows
+
+if TYPE_CHECKING:  # the instance is asked only of dates with no schedule rows and of phase 6
+    import dagster as dg
 
 SCHEDULE_LOOKBACK = timedelta(days=45)  # far enough to find the previous game date across any break
 
@@ -106,6 +108,7 @@ def _measure_table(
     coverage = stats.coverage[on]
     issues = []
     if instance is not None and spec.table == "player_prop_predictions":  # "with its checks passed"
+        from nba_pipeline.checks import recorded_check_failures
         from nba_pipeline.phases.export.assets import PREDICTION_CHECKS
 
         issues = [

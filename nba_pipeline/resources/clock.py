@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import dagster as dg
 
-from nba_pipeline.environment import parse_now
+from nba_pipeline.clock import clock_now, system_now
 
 
 class ClockResource(dg.ConfigurableResource):
@@ -19,15 +19,11 @@ class ClockResource(dg.ConfigurableResource):
     wall_offset_seconds: float = 0.0  # tests: how far the wall clock seems to have moved on
 
     def now(self) -> datetime:
-        if self.fixed_now:
-            return parse_now(self.fixed_now)
-        return datetime.now(tz=UTC)
+        return clock_now(self.fixed_now)
 
     def wall_now(self) -> datetime:
         """Real elapsed time, never frozen: how long a run has been going (stalled-run recovery)."""
-        return datetime.now(tz=UTC) + timedelta(seconds=self.wall_offset_seconds)
+        return system_now() + timedelta(seconds=self.wall_offset_seconds)
 
 
-def system_now() -> datetime:
-    """Real time for things that must not be frozen (durations shown to a person, file stamps)."""
-    return datetime.now(tz=UTC)
+__all__ = ["ClockResource", "system_now"]

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
 import dagster as dg
 
-from nba_pipeline.sources import SourceClient, make_source
+from nba_pipeline.sources import SourceClient, cached_source, expected_feeds
 
 
 class SourceResource(dg.ConfigurableResource):
@@ -23,7 +20,7 @@ class SourceResource(dg.ConfigurableResource):
     http_record: str = ""  # `nba`: save every exchange here
 
     def client(self) -> SourceClient:
-        return _client(
+        return cached_source(
             self.name,
             self.seed,
             self.scenario,
@@ -35,20 +32,8 @@ class SourceResource(dg.ConfigurableResource):
 
     def active_feeds(self) -> frozenset[str]:
         """Feeds that are expected: provided by the source and not switched off (DOMAIN §4)."""
-        return self.client().provides - set(self.disabled_feeds)
+        return expected_feeds(self.client(), self.disabled_feeds)
 
     def capabilities(self) -> frozenset[str]:
         """What downstream features may rely on: the active feeds and the box-score splits."""
         return self.active_feeds() | self.client().stat_splits
-
-
-@lru_cache(maxsize=8)
-def _client(
-    name: str, seed: int, scenario: str, replay_csv: str, state_dir: str, recordings: str, record: str
-) -> SourceClient:
-    def path(value: str) -> Path | None:
-        return Path(value) if value else None
-
-    return make_source(
-        name, seed, scenario, path(replay_csv), path(state_dir), path(recordings), path(record)
-    )

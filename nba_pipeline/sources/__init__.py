@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -104,3 +105,28 @@ def make_source(
 
         return NbaSource(SourceSession(recordings=http_recordings, record_to=http_record), odds_api_key())
     raise ValueError(f"unknown source {name!r}")
+
+
+@lru_cache(maxsize=8)
+def cached_source(
+    name: str,
+    seed: int,
+    scenario: str,
+    replay_csv: str,
+    state_dir: str,
+    http_recordings: str,
+    http_record: str,
+) -> SourceClient:
+    """One client per configuration and process (SourceResource's, and the command line's)."""
+
+    def path(value: str) -> Path | None:
+        return Path(value) if value else None
+
+    return make_source(
+        name, seed, scenario, path(replay_csv), path(state_dir), path(http_recordings), path(http_record)
+    )
+
+
+def expected_feeds(client: SourceClient, disabled: Iterable[str]) -> frozenset[str]:
+    """Feeds that are expected: provided by the source and not switched off (DOMAIN §4)."""
+    return frozenset(client.provides - set(disabled))

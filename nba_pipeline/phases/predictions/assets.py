@@ -23,6 +23,7 @@ from nba_pipeline.phases.io import (
 from nba_pipeline.phases.precompute.features import FEATURE_NAMES
 from nba_pipeline.phases.precompute.tables import FEATURE_STORE
 from nba_pipeline.phases.predictions import compute
+from nba_pipeline.phases.predictions.keys import POINTS_MODEL
 from nba_pipeline.phases.predictions.model import (
     BASELINE_FEATURE,
     NotEnoughHistory,
@@ -49,7 +50,6 @@ TRAINING_COLUMNS = [
     f"{BASELINE_FEATURE}__source",
     *FEATURE_NAMES,
 ]
-POINTS_MODEL = dg.AssetKey(["nba_predictions", "points_model"])
 MODEL_TRAINED, BEATS_BASELINE = "model_trained", "beats_baseline"
 # A model learns from the games before its week: lineage shows the previous week's dates.
 PREVIOUS_WEEK = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from nba_pipeline.resources.clock import system_now
+from nba_pipeline.clock import system_now
 from nba_pipeline.resources.warehouse import dialect
 from nba_pipeline.resources.warehouse.table import StagedWrites, Table, missing_columns
 

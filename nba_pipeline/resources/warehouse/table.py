@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import dagster as dg
 import pandas as pd
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 TYPES = ("STRING", "INT64", "FLOAT64", "BOOL", "DATE", "TIMESTAMP")
 
@@ -42,6 +44,8 @@ class Table:
 
     @property
     def asset_key(self) -> dg.AssetKey:
+        import dagster as dg  # here, not at the top: reading tables (`check`) needs no Dagster
+
         return dg.AssetKey([self.dataset, self.name])
 
     @property
