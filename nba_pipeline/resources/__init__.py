@@ -117,10 +117,10 @@ def warehouse_for(settings: Settings) -> Warehouse:
 
 
 def blobs_for(settings: Settings, folder: str) -> BlobStoreResource:
-    from nba_pipeline.resources.blobs import BlobStoreResource
-
     """`landing`, `exports` or `models`: a folder under NBA_PIPELINE_HOME locally, a prefix of the
     landing bucket in prod (the exports under NBA_PIPELINE_EXPORT_PREFIX)."""
+    from nba_pipeline.resources.blobs import BlobStoreResource
+
     if settings.env == "prod":
         gcp = settings.gcp
         return BlobStoreResource(
