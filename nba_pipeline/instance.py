@@ -44,10 +44,6 @@ class InstanceOnDemand:
         if self._instance is not None:
             self._instance.dispose()
 
-    @property
-    def opened(self) -> bool:
-        return self._instance is not None
-
     def __getattr__(self, name: str):
         if self._instance is None:
             self._instance = ensure_instance(self._settings)
