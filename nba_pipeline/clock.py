@@ -10,13 +10,11 @@ from datetime import UTC, datetime
 from nba_pipeline.environment import parse_now
 
 
-def clock_now(fixed_now: str | None) -> datetime:
-    """The injected "now": `fixed_now` (NBA_PIPELINE_NOW, a test) when set, else the real UTC time."""
-    if fixed_now:
-        return parse_now(fixed_now)
-    return datetime.now(tz=UTC)
-
-
 def system_now() -> datetime:
     """Real time for things that must not be frozen (durations shown to a person, file stamps)."""
     return datetime.now(tz=UTC)
+
+
+def clock_now(fixed_now: str | None) -> datetime:
+    """The injected "now": `fixed_now` (NBA_PIPELINE_NOW, a test) when set, else the real UTC time."""
+    return parse_now(fixed_now) if fixed_now else system_now()
