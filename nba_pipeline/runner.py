@@ -27,7 +27,7 @@ from nba_pipeline.instance import (  # noqa: F401 — re-exported
     cli_coordination,
     ensure_instance,
 )
-from nba_pipeline.orchestration.backfills import BACKFILL_ID_TAG, close_backfill, open_backfill
+from nba_pipeline.orchestration.backfills import BACKFILL_ID_TAG, close_backfill, keep_open, open_backfill
 from nba_pipeline.orchestration.claims import MODEL_TARGET, target_of
 from nba_pipeline.partitions import FIRST_GAME_DATE, MODEL_WEEKS, date_range, week_of
 from nba_pipeline.phases import PHASES, Phase
@@ -388,6 +388,8 @@ def run_phases(
             if on_phase:
                 on_phase(phase)
             coordination.tidy()  # dead runs and expired launches (an earlier command killed mid-way)
+            if backfill_id:
+                keep_open(instance, backfill_id)
             tags = run_tags(
                 phase.number,
                 mode,

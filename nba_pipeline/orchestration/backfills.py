@@ -3,10 +3,15 @@ runs under it and its progress, although the command executes its runs itself (o
 
 The record is an asset backfill whose every target partition is marked requested from the start, so
 a daemon that picks it up launches nothing of its own: it only follows the runs tagged with its id,
-as it does for a backfill it launched. When the command finishes, the record's target is what was
-attempted — the dates built and the dates that failed; dates held back by readiness or by someone
-else's claim are named in its description — and it is completed, by the command or by the daemon,
-whichever looks first.
+as it does for a backfill it launched. The command owns the record, the daemon only reads along:
+
+- between two phases no run of the backfill is in flight, and the daemon may conclude the record
+  (successful, or failed with the partitions still unbuilt "stalled"); the next phase reopens it
+  (`keep_open`), so the UI never shows a backfill finished while its command is still running;
+- when the command finishes, the record says what was attempted — the dates built (read from the
+  backfill's own runs, not from the daemon's cursor, which it advances) and the dates that failed;
+  dates held back by readiness or by someone else's claim are named in its description — whatever
+  the daemon wrote before. Only a person's cancel (from the UI) is left as it is.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from dagster._core.utils import make_new_backfill_id
 from nba_pipeline.partitions import MODEL_WEEKS, date_range, week_of
 from nba_pipeline.resources.clock import system_now
 
-__all__ = ["BACKFILL_ID_TAG", "close_backfill", "open_backfill"]
+__all__ = ["BACKFILL_ID_TAG", "close_backfill", "keep_open", "open_backfill"]
 
 
 def _partitions(graph, key: AssetKey, days: Iterable[date]) -> list[str]:
@@ -62,7 +67,8 @@ def open_backfill(
     data = AssetBackfillData(
         target_subset=target,
         requested_runs_for_target_roots=True,
-        latest_storage_id=instance.event_log_storage.get_maximum_record_id(),
+        # 0 on an empty event log, never None: from None the daemon would count nothing as built
+        latest_storage_id=instance.event_log_storage.get_maximum_record_id() or 0,
         materialized_subset=AssetGraphSubset(),
         requested_subset=target,
         failed_and_downstream_subset=AssetGraphSubset(),
@@ -83,23 +89,41 @@ def open_backfill(
     return backfill.backfill_id
 
 
-def _built_by(instance: dg.DagsterInstance, backfill_id: str, keys: list[AssetKey], since: int | None):
-    """asset -> the dates this backfill's runs materialized."""
-    runs = set(instance.get_run_ids(dg.RunsFilter(tags={BACKFILL_ID_TAG: backfill_id})))
+def _built_by(instance: dg.DagsterInstance, backfill_id: str, keys: list[AssetKey]):
+    """asset -> the dates this backfill's runs materialized (their own event logs: one run a phase)."""
+    wanted = set(keys)
     built: dict[AssetKey, set[date]] = {}
-    for key in keys:
+    for run_id in instance.get_run_ids(dg.RunsFilter(tags={BACKFILL_ID_TAG: backfill_id})):
         cursor = None
-        while True:  # in pages: Dagster fetches at most 10,000 records at a time
-            page = instance.fetch_materializations(
-                dg.AssetRecordsFilter(key, after_storage_id=since), limit=5_000, cursor=cursor
+        while True:  # in pages: a season's phase 2 run writes thousands
+            page = instance.get_records_for_run(
+                run_id, cursor=cursor, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=5_000
             )
             for record in page.records:
-                if record.run_id in runs and record.partition_key:
-                    built.setdefault(key, set()).add(date.fromisoformat(record.partition_key))
+                event = record.event_log_entry.dagster_event
+                if event and event.asset_key in wanted and event.partition:
+                    built.setdefault(event.asset_key, set()).add(date.fromisoformat(event.partition))
             if not page.has_more:
                 break
             cursor = page.cursor
     return built
+
+
+_CONCLUDED_BY_THE_DAEMON = (BulkActionStatus.COMPLETED_SUCCESS, BulkActionStatus.COMPLETED_FAILED)
+
+
+def keep_open(instance: dg.DagsterInstance, backfill_id: str) -> None:
+    """Before a phase: reopen the record if the daemon concluded it while no run was in flight."""
+    backfill = instance.get_backfill(backfill_id)
+    if backfill is None or backfill.status not in _CONCLUDED_BY_THE_DAEMON:
+        return
+    data = backfill.asset_backfill_data
+    instance.update_backfill(  # its "stalled" partitions were only not built yet
+        backfill.with_status(BulkActionStatus.REQUESTED)._replace(
+            backfill_end_timestamp=None,
+            asset_backfill_data=data._replace(failed_and_downstream_subset=AssetGraphSubset()),
+        )
+    )
 
 
 def close_backfill(
@@ -109,14 +133,15 @@ def close_backfill(
     failed: Mapping[AssetKey, Iterable[date]],
     held: Mapping[str, list[str]],
 ) -> None:
-    """Complete the record: what the runs built, what failed, and (in its description) what was held."""
+    """Complete the record: what the runs built, what failed, and (in its description) what was held.
+    Whatever the daemon concluded is replaced; a cancel from the UI is kept."""
     backfill = instance.get_backfill(backfill_id)
-    if backfill is None or backfill.status != BulkActionStatus.REQUESTED:
-        return  # the daemon completed it already
+    if backfill is None or backfill.status in (BulkActionStatus.CANCELING, BulkActionStatus.CANCELED):
+        return
     graph = defs.resolve_asset_graph()
     data = backfill.asset_backfill_data
     keys = list(backfill.asset_selection or [])
-    built = _subset(graph, _built_by(instance, backfill_id, keys, data.latest_storage_id))
+    built = _subset(graph, _built_by(instance, backfill_id, keys))
     lost = _subset(graph, {k: list(v) for k, v in failed.items()})
     attempted = built | lost
     done = data._replace(
