@@ -89,6 +89,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+RESET_TIMEOUT_S = 60.0
+
+
 def _http(method: str, url: str, timeout_s: float = 5.0) -> int:
     request = urllib.request.Request(url, method=method)
     with urllib.request.urlopen(request, timeout=timeout_s) as response:
@@ -122,11 +125,19 @@ class Emulator:
         return answers(self.url)
 
     def reset(self, project: str = DEFAULT_PROJECT) -> None:
-        """Forget every topic, subscription and message, or every document of `project`."""
+        """Forget every topic, subscription and message, or every document of `project`. Patient: the
+        emulator's JVM can pause for seconds on a loaded machine (a 5 s limit timed out in CI)."""
         if self.kind == PUBSUB:
-            _http("POST", self.url + "/reset")
+            method, url = "POST", self.url + "/reset"
         else:
-            _http("DELETE", f"{self.url}/emulator/v1/projects/{project}/databases/(default)/documents")
+            method, url = "DELETE", f"{self.url}/emulator/v1/projects/{project}/databases/(default)/documents"
+        try:
+            _http(method, url, timeout_s=RESET_TIMEOUT_S)
+        except OSError as error:  # URLError and TimeoutError are OSErrors
+            raise RuntimeError(
+                f"the {self.kind} emulator at {self.host} did not reset within {RESET_TIMEOUT_S:.0f} s"
+                f" ({error}); its log ends:\n{self.log_tail()}"
+            ) from error
 
     def log_tail(self, lines: int = 20) -> str:
         try:
