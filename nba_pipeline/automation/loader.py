@@ -6,6 +6,8 @@ when that differs from what it last loaded, launches the date's Phase 1 run; whe
 the date's Phase 2 run, once. The cascade sensors take it from there. Nothing new at the source,
 nothing launched: the fingerprint of the source's payloads is the version of a Phase 1 load, so the
 phases downstream run again only when the source's data changed (a game went final, a line moved).
+The payloads it looked at are staged for the load it launches, whose Phase 1 lands them: the source
+is asked once per look, and what lands is what was fingerprinted.
 
 The decision is `plan_tick`, a pure function of the cursor, the fingerprints and the runs' states;
 the sensor around it only fetches and looks runs up.
@@ -24,6 +26,8 @@ import dagster as dg
 from nba_pipeline.automation.jobs import PHASE_JOBS, phase_job_name
 from nba_pipeline.modes import date_mode
 from nba_pipeline.partitions import et_date
+from nba_pipeline.phases.scrape.landing import stage
+from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
 from nba_pipeline.resources.source import SourceResource
 from nba_pipeline.sources import TransientSourceError
@@ -147,16 +151,18 @@ def loader_sensor(enabled: bool) -> dg.SensorDefinition:
         default_status=status,
         description="Phase 1-2 for yesterday, today and tomorrow (ET) whenever the source has something new",
     )
-    def _sensor(context, clock: ClockResource, source: SourceResource):
+    def _sensor(context, clock: ClockResource, source: SourceResource, landing: BlobStoreResource):
         from nba_pipeline.automation.sensors import guarded
 
         def body() -> dg.SensorResult:
             client = source.client()
             feeds = sorted(source.active_feeds())
             now = clock.now()
+            looked: dict[date, dict[str, list]] = {}
 
             def fetch(day: date) -> str:
-                return fingerprint({feed: client.fetch(feed, day, now) for feed in feeds})
+                looked[day] = {feed: client.fetch(feed, day, now) for feed in feeds}
+                return fingerprint(looked[day])
 
             cursor = json.loads(context.cursor) if context.cursor else {}
             plan = plan_tick(
@@ -166,6 +172,10 @@ def loader_sensor(enabled: bool) -> dg.SensorDefinition:
                 fetch,
                 lambda corr: _landed_status(context.instance, corr),
             )
+            store = landing.get()
+            for phase, day, corr in plan.launch:  # its Phase 1 lands what was looked at, not a second call
+                for feed, payloads in looked.get(day, {}).items() if phase == 1 else ():
+                    stage(store, corr, feed, day, payloads)
             requests = [
                 dg.RunRequest(
                     run_key=f"{TRIGGER}:{phase}:{day}:{corr}",

@@ -60,10 +60,16 @@ class LocalBlobStore:
         )
 
     def replace_folder(self, folder: str, files: dict[str, bytes]) -> int:
-        """The folder afterwards holds exactly `files`; returns bytes written."""
+        """The folder afterwards holds exactly `files` (none: it is gone, with any parent it leaves
+        empty, as on GCS, where folders are only names); returns bytes written."""
         shutil.rmtree(self._path(folder), ignore_errors=True)
         for name, data in files.items():
             self.write(f"{folder}/{name}", data)
+        if not files:
+            root, parent = self.root.resolve(), self._path(folder).parent
+            while parent != root and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
         return sum(len(d) for d in files.values())
 
     def uri(self, path: str) -> str:

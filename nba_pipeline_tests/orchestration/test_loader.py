@@ -149,3 +149,68 @@ def test_a_tick_on_the_simulated_league_requests_phase1_for_the_three_dates(tmp_
         with dg.build_sensor_context(instance=instance, resources=resources, cursor=result.cursor) as context:
             later = sensor(context)
         assert later.run_requests == []
+
+
+def test_the_sensor_stages_what_it_looked_at_and_that_load_lands_it_without_a_second_call(tmp_path):
+    """One upstream call per feed and date: the tick's fetch is staged under the load's correlation id,
+    and that load's Phase 1 lands exactly those payloads (none left staged afterwards)."""
+    from nba_pipeline.phases.scrape.landing import take_staged
+    from nba_pipeline.sources.sim import SimSource
+
+    settings = load_settings(
+        environ={"NBA_PIPELINE_LOADER": "on"}, home=tmp_path / "nba", now="2026-12-02T12:00:00-05:00"
+    )
+    defs = build_definitions(settings)
+    resources = build_resources(settings)
+    store = resources["landing"].get()
+    with dg.instance_for_test() as instance:
+        with dg.build_sensor_context(instance=instance, resources=resources) as context:
+            result = defs.get_sensor_def(loader.NAME)(context)
+        first = result.run_requests[0]
+        corr, day = first.tags["nba/correlation_id"], date.fromisoformat(first.partition_key)
+        sim = SimSource(settings.seed)
+        looked = {feed: take_staged(store, corr, feed, day) for feed in sorted(sim.provides)}
+        expected = {feed: sim.fetch(feed, day, settings.now) for feed in looked}
+        assert {f: [(p.name, p.body) for p in ps] for f, ps in looked.items()} == {
+            f: [(p.name, p.body) for p in ps] for f, ps in expected.items()
+        }
+        ran = defs.get_job_def("phase1_scrape_job").execute_in_process(
+            partition_key=first.partition_key, tags=first.tags, instance=instance
+        )
+        assert ran.success
+        from_look = {
+            e.event_specific_data.materialization.asset_key.path[
+                -1
+            ]: e.event_specific_data.materialization.metadata["dates_from_the_loaders_look"].value
+            for e in ran.get_asset_materialization_events()
+        }
+        assert from_look == dict.fromkeys(looked, 1)
+        for feed, payloads in looked.items():
+            landed = sorted(store.list(f"{feed}/{day}"))
+            assert landed == sorted(f"{feed}/{day}/{p.name}" for p in payloads)
+            assert take_staged(store, corr, feed, day) is None
+        assert sorted(store.list(f"_staged/{corr}")) == []
+        assert not (settings.landing_dir / "_staged" / corr).exists()  # no empty folders left behind
+
+
+def test_a_staged_date_lands_without_asking_the_upstream(tmp_path):
+    from nba_pipeline.phases.scrape.landing import land_feed, stage
+    from nba_pipeline.resources.blobs import LocalBlobStore
+    from nba_pipeline.sources import SourceError
+
+    class Down:
+        name = "down"
+        asked: list[date] = []
+
+        def fetch(self, feed, day, now):
+            self.asked.append(day)
+            raise SourceError(f"{feed} {day}: 404")
+
+    store, client = LocalBlobStore(tmp_path / "landing"), Down()
+    stage(store, "c1", "prop_lines", DAYS[0], [Payload("g1.json", {"line": 22.5})])
+    stage(store, "c1", "prop_lines", DAYS[1], [])  # "no lines yet" was the answer: lands as such
+    landed = land_feed(client, store, "prop_lines", DAYS, WALL, "c1")
+    assert client.asked == [DAYS[2]]  # only the date that was not staged
+    assert (landed.staged, sorted(landed.per_date), sorted(landed.failures)) == (2, DAYS[:2], [DAYS[2]])
+    assert store.read(f"prop_lines/{DAYS[0]}/g1.json") == b'{"line":22.5}'
+    assert store.list(f"prop_lines/{DAYS[1]}") == [] and store.list("_staged") == []

@@ -12,6 +12,17 @@ def test_replace_folder_leaves_exactly_the_new_files(tmp_path):
     assert store.list("boxscores/2024-01-16") == []
 
 
+def test_replacing_a_folder_with_nothing_removes_it_and_the_parents_it_leaves_empty(tmp_path):
+    store = LocalBlobStore(tmp_path / "landing")
+    store.write("_staged/c1/2024-01-15/schedule/payloads.json", b"[]")
+    store.write("_staged/c1/2024-01-15/boxscores/payloads.json", b"[]")
+    store.replace_folder("_staged/c1/2024-01-15/schedule", {})
+    assert sorted(p.name for p in (tmp_path / "landing/_staged/c1/2024-01-15").iterdir()) == ["boxscores"]
+    store.replace_folder("_staged/c1/2024-01-15/boxscores", {})
+    assert sorted(p.name for p in (tmp_path / "landing").iterdir()) == []  # the store's root stays
+    store.replace_folder("never/written", {})  # nothing there: nothing to do
+
+
 def test_paths_cannot_escape_the_store(tmp_path):
     with pytest.raises(ValueError, match="escapes the store"):
         LocalBlobStore(tmp_path / "landing").write("../outside.json", b"x")

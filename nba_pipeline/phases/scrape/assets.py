@@ -41,6 +41,7 @@ def _metadata(landed: Landed, days: list, client, now) -> dict:
         "bytes": landed.bytes,
         "games_covered": landed.games,
         "retries": landed.retries,
+        "dates_from_the_loaders_look": landed.staged,
         "dates": len(days),
         "failed_dates": len(landed.failed),
         "source": client.name,
@@ -107,7 +108,7 @@ def _landing_asset(feed: str) -> dg.AssetsDefinition:
                 metadata={"dagster/row_count": 0, "files": 0, "bytes": 0, "games_covered": 0, "feed": why}
             )
             return
-        landed = land_feed(client, store, feed, days, now)
+        landed = land_feed(client, store, feed, days, now, context.run.tags.get(CORRELATION_ID))
         failed = failed_dates(landed)
         if landed.failures:
             _audit(context, warehouse, feed, landed, now)

@@ -1,14 +1,28 @@
 """Landing one feed for a range of dates: each date fetched and stored on its own, so a date whose
-upstream fails is reported and the others still land (DOMAIN §8 item 20)."""
+upstream fails is reported and the others still land (DOMAIN §8 item 20).
+
+What the live loader already fetched to decide a load (its fingerprint) is staged under the load's
+correlation id, and that load's Phase 1 lands it instead of asking the upstream again: one call per
+feed and date, not two, and the landed data is exactly the data whose fingerprint versions it."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from nba_pipeline.phases.raw.parsers import games_in_payload
 from nba_pipeline.resources.blobs import BlobStore
-from nba_pipeline.sources import SourceClient, SourceError, TransientSourceError, fetch_with_retries
+from nba_pipeline.sources import (
+    Payload,
+    SourceClient,
+    SourceError,
+    TransientSourceError,
+    encode_json,
+    fetch_with_retries,
+)
+
+STAGED = "_staged"  # {correlation id}/{date}/{feed}/payloads.json in the landing store
 
 
 @dataclass
@@ -21,6 +35,7 @@ class Landed:
     skipped: list[date] = field(default_factory=list)  # not tried: the upstream was already down
     notes: dict = field(default_factory=dict)  # what the source reports of its calls, summed over dates
     per_date: dict[date, dict] = field(default_factory=dict)  # each landed date's own numbers
+    staged: int = 0  # dates landed from what the loader fetched (no second upstream call)
 
     @property
     def failed(self) -> list[date]:
@@ -41,9 +56,37 @@ def _merge(total: dict, notes: dict) -> None:
             total[key] = value
 
 
-def land_feed(client: SourceClient, store: BlobStore, feed: str, days: list[date], now: datetime) -> Landed:
-    """Fetch and store each date. A client that retries on its own (`retries_itself`) is asked once;
-    after a transient failure it outlasted, the remaining dates are not tried against a down upstream."""
+def _staged_folder(correlation_id: str, feed: str, day: date) -> str:
+    return f"{STAGED}/{correlation_id}/{day.isoformat()}/{feed}"
+
+
+def stage(store: BlobStore, correlation_id: str, feed: str, day: date, payloads: list[Payload]) -> None:
+    """Keep what was fetched for the load `correlation_id` (an empty list too: "nothing yet" is an answer)."""
+    listed = [{"name": p.name, "body": p.body} for p in payloads]
+    store.replace_folder(_staged_folder(correlation_id, feed, day), {"payloads.json": encode_json(listed)})
+
+
+def take_staged(store: BlobStore, correlation_id: str | None, feed: str, day: date) -> list[Payload] | None:
+    """The payloads staged for this load, feed and date (None when nothing was staged)."""
+    if not correlation_id:
+        return None
+    path = f"{_staged_folder(correlation_id, feed, day)}/payloads.json"
+    if not store.exists(path):
+        return None
+    return [Payload(p["name"], p["body"]) for p in json.loads(store.read(path))]
+
+
+def land_feed(
+    client: SourceClient,
+    store: BlobStore,
+    feed: str,
+    days: list[date],
+    now: datetime,
+    correlation_id: str | None = None,
+) -> Landed:
+    """Store each date: what the loader staged for this load, else fetched. A client that retries on
+    its own (`retries_itself`) is asked once; after a transient failure it outlasted, the remaining
+    dates are not tried against a down upstream."""
     landed = Landed()
     attempts = 1 if getattr(client, "retries_itself", False) else 4
     down = None
@@ -51,15 +94,21 @@ def land_feed(client: SourceClient, store: BlobStore, feed: str, days: list[date
         if down is not None:
             landed.skipped.append(day)
             continue
-        try:
-            payloads, retries = fetch_with_retries(client, feed, day, now, attempts=attempts)
-        except SourceError as exc:
-            landed.failures[day] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            down = exc if isinstance(exc, TransientSourceError) else None
-            continue
-        finally:
-            _merge(landed.notes, getattr(client, "notes", {}) or {})
+        payloads, retries = take_staged(store, correlation_id, feed, day), 0
+        if payloads is None:
+            try:
+                payloads, retries = fetch_with_retries(client, feed, day, now, attempts=attempts)
+            except SourceError as exc:
+                landed.failures[day] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                down = exc if isinstance(exc, TransientSourceError) else None
+                continue
+            finally:
+                _merge(landed.notes, getattr(client, "notes", {}) or {})
+        else:
+            landed.staged += 1
         size = store.replace_folder(f"{feed}/{day.isoformat()}", {p.name: p.to_bytes() for p in payloads})
+        if correlation_id:  # landed: the staged copy has done its job (a step retry would fetch)
+            store.replace_folder(_staged_folder(correlation_id, feed, day), {})
         games = len(set().union(*(games_in_payload(feed, p.body) for p in payloads))) if payloads else 0
         landed.per_date[day] = {
             "dagster/row_count": len(payloads),
