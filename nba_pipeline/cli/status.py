@@ -60,11 +60,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_retention(args: argparse.Namespace) -> int:
     from nba_pipeline.observability.retention import purge, retention_days
-    from nba_pipeline.resources import coordination_for, warehouse_for
+    from nba_pipeline.resources import blobs_for, coordination_for, warehouse_for
 
     days = retention_days(args.days)
     settings = settings_of(args)
-    store = coordination_for(settings).store()
-    deleted = purge(warehouse_for(settings), store, now_of(settings), days)
+    store, landing = coordination_for(settings).store(), blobs_for(settings, "landing").get()
+    deleted = purge(warehouse_for(settings), store, now_of(settings), days, landing)
     print_retention(days, deleted, args.json)
     return 0

@@ -18,6 +18,8 @@ from nba_pipeline.environment import ConfigError
 from nba_pipeline.observability.tables import AUDIT_TABLES
 from nba_pipeline.orchestration.store import CoordinationStore
 from nba_pipeline.partitions import et_date, utc_naive
+from nba_pipeline.phases.scrape.landing import sweep_staged
+from nba_pipeline.resources.blobs import BlobStore, BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource, system_now
 from nba_pipeline.resources.coordination import CoordinationResource
 from nba_pipeline.resources.warehouse import Warehouse, WarehouseResource
@@ -47,9 +49,14 @@ def retention_days(value: str | int | None = None) -> int:
 
 
 def purge(
-    warehouse: Warehouse, store: CoordinationStore, now: datetime, days: int = DEFAULT_DAYS
+    warehouse: Warehouse,
+    store: CoordinationStore,
+    now: datetime,
+    days: int = DEFAULT_DAYS,
+    landing: BlobStore | None = None,
 ) -> dict[str, int]:
-    """Rows deleted per audit table (by game date; undated alerts by time) and per store kind."""
+    """Rows deleted per audit table (by game date; undated alerts by time) and per store kind, and the
+    live loader's staged payloads that no load will take any more."""
     cutoff = et_date(now) - timedelta(days=days)
     deleted = {}
     for table in AUDIT_TABLES:
@@ -72,14 +79,20 @@ def purge(
     }
     for kind, n in store.purge(cutoffs).items():
         deleted[f"coordination.{kind}"] = n
+    if landing is not None:
+        deleted["landing._staged"] = sweep_staged(landing, et_date(now))
     return deleted
 
 
 @dg.op(name="retention")
 def retention_op(
-    context, clock: ClockResource, warehouse: WarehouseResource, coordination: CoordinationResource
+    context,
+    clock: ClockResource,
+    warehouse: WarehouseResource,
+    coordination: CoordinationResource,
+    landing: BlobStoreResource,
 ) -> dict:
-    deleted = purge(warehouse.get(), coordination.store(), clock.now(), retention_days())
+    deleted = purge(warehouse.get(), coordination.store(), clock.now(), retention_days(), landing.get())
     context.log.info(f"retention deleted {deleted}")
     return deleted
 

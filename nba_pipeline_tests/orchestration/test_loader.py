@@ -214,3 +214,25 @@ def test_a_staged_date_lands_without_asking_the_upstream(tmp_path):
     assert (landed.staged, sorted(landed.per_date), sorted(landed.failures)) == (2, DAYS[:2], [DAYS[2]])
     assert store.read(f"prop_lines/{DAYS[0]}/g1.json") == b'{"line":22.5}'
     assert store.list(f"prop_lines/{DAYS[1]}") == [] and store.list("_staged") == []
+
+
+def test_retention_sweeps_staged_payloads_no_load_will_take(tmp_path):
+    """A load whose run failed before landing leaves its staging behind (the loader stages a new load):
+    retention removes what is dated before yesterday - 1, keeps the loader's three dates."""
+    from nba_pipeline.phases.scrape.landing import stage, sweep_staged, take_staged
+    from nba_pipeline.resources.blobs import LocalBlobStore
+
+    store = LocalBlobStore(tmp_path / "landing")
+    today = date(2026, 12, 2)
+    for day in (date(2026, 11, 29), date(2026, 11, 30), date(2026, 12, 1), today):
+        stage(store, "old", "schedule", day, [])
+    stage(store, "old", "prop_lines", date(2026, 11, 29), [])
+    store.write("_staged/stray.txt", b"not ours")  # not a staged load: left alone
+    assert sweep_staged(store, today) == 2  # 11-29 (two feeds); 11-30 is today - 2, kept
+    assert [
+        d
+        for d in (date(2026, 11, 29), date(2026, 11, 30))
+        if take_staged(store, "old", "schedule", d) is not None
+    ] == [date(2026, 11, 30)]
+    assert sweep_staged(store, today) == 0
+    assert store.read("_staged/stray.txt") == b"not ours"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from nba_pipeline.phases.raw.parsers import games_in_payload
 from nba_pipeline.resources.blobs import BlobStore
@@ -129,3 +129,26 @@ def failed_dates(landed: Landed) -> dict[date, str]:
     first = min(landed.failures) if landed.failures else None
     behind = f"not tried: the upstream was down ({first})" if first else "not tried"
     return {d: landed.failures.get(d, behind) for d in landed.failed}
+
+
+STAGED_KEPT = timedelta(days=2)  # the loader looks at yesterday, today and tomorrow: older is done
+
+
+def sweep_staged(store: BlobStore, today: date) -> int:
+    """Staged payloads no load will take any more (their run failed before landing them, and the
+    loader staged a new load since): folders dated before `today - STAGED_KEPT`; returns how many."""
+    old = set()
+    for path in store.list(STAGED):
+        parts = path.split("/")  # _staged/{correlation id}/{date}/{feed}/payloads.json
+        if len(parts) == 5 and _dated_before(parts[2], today - STAGED_KEPT):
+            old.add("/".join(parts[:4]))
+    for folder in old:
+        store.replace_folder(folder, {})
+    return len(old)
+
+
+def _dated_before(iso: str, cutoff: date) -> bool:
+    try:
+        return date.fromisoformat(iso) < cutoff
+    except ValueError:
+        return False
