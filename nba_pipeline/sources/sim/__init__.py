@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import zlib
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from nba_pipeline.sources.sim.league import Game, Season, build_season, season_y
 from nba_pipeline.sources.sim.scenarios import (
     LATE_BOXSCORE_DELAY_HOURS,
     PARTIAL_BOXSCORE_GAMES,
+    SLOW_SOURCE_S,
     TRANSIENT_FAILURES,
     parse_scenarios,
 )
@@ -49,6 +51,8 @@ class SimSource:
     def fetch(self, feed: str, day: date, now: datetime) -> list[Payload]:
         if feed not in FEEDS:
             raise ValueError(f"unknown feed {feed!r}")
+        if self.scenarios.on("slow_source", day):
+            time.sleep(SLOW_SOURCE_S)
         season = self.season(day)
         if feed == "schedule":  # the schedule always answers, with no games on an off day
             return (

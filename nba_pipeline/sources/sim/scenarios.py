@@ -11,6 +11,8 @@ from datetime import date
 
 from nba_pipeline.environment import ConfigError
 
+SLOW_SOURCE_S = 5.0
+
 SCENARIOS = {
     "none": "no faults",
     "late_boxscores": "a third of the day's games have box scores 9 hours after the final buzzer",
@@ -19,6 +21,7 @@ SCENARIOS = {
     "source_off": "the injury-report feed is switched off (publishes nothing)",
     "source_errors": "the box-score feed fails with transient errors twice per date before answering",
     "corrupt_payload": "the date's box-score payloads are permanently malformed (no teams, no players)",
+    "slow_source": f"every feed takes {SLOW_SOURCE_S:g} s to answer for the date (a slow upstream: its runs stay in flight)",
 }
 
 LATE_BOXSCORE_DELAY_HOURS = 9
