@@ -89,3 +89,32 @@ def test_a_copied_folder_writes_its_own_files(tmp_path):
         assert materialized(copy) == ["2024-01-01", "2024-01-02"]
     with instance_at(tmp_path / "a") as original:
         assert materialized(original) == ["2024-01-01"]
+
+
+def test_the_index_is_asked_once_per_table_not_once_per_write(tmp_path, monkeypatch):
+    """Dagster asks whether the asset-check and tag tables exist before writes, each time through a
+    new engine (1.5 ms). Two runs of a partitioned asset with a check: one ask per table name."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    asked: list[str] = []
+    original = SqliteEventLogStorage.has_table
+
+    def counted(self, table_name):
+        asked.append(table_name)
+        return original(self, table_name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counted)
+    days = dg.DailyPartitionsDefinition(start_date="2024-01-01")
+
+    @dg.asset(partitions_def=days, check_specs=[dg.AssetCheckSpec("ok", asset="rows")])
+    def rows():
+        yield dg.MaterializeResult(check_results=[dg.AssetCheckResult(passed=True)])
+
+    with instance_at(tmp_path) as instance:
+        for day in ("2024-01-01", "2024-01-02"):
+            assert dg.materialize([rows], partition_key=day, instance=instance).success
+        checks = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey("rows"), "ok"), limit=10
+        )
+    assert [c.status.value for c in checks].count("SUCCEEDED") == 2  # stored: the tables were found
+    assert sorted(asked) == sorted(set(asked)) and "asset_check_executions" in asked
