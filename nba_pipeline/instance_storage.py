@@ -34,6 +34,7 @@ from dagster._core.storage.sqlite_storage import (
     _schedule_directory,
 )
 from dagster._serdes import ConfigurableClassData
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 KEPT_RUN_FILES = 8  # each run writes its own file: the engines of the latest few are kept, the index's always
@@ -81,6 +82,7 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
                 max_overflow=2,  # never used under the lock; a margin, not a second writer
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
             )
+            event.listen(engine, "connect", _commit_without_fsync)
             self._engines[shard] = engine
         self._engines.move_to_end(shard)
         runs = [s for s in self._engines if s != INDEX_SHARD_NAME]
@@ -103,6 +105,12 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
         super().dispose()
         with self._db_lock:
             self._close_all()
+
+
+def _commit_without_fsync(dbapi_connection, _record) -> None:
+    """WAL mode's usual setting: a commit is written to the log without an fsync (0.8 ms each here,
+    several per event). The file stays consistent; a power cut may lose the last events."""
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class KeptConnectionSqliteStorage(DagsterSqliteStorage):

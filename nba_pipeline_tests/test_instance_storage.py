@@ -118,3 +118,17 @@ def test_the_index_is_asked_once_per_table_not_once_per_write(tmp_path, monkeypa
         )
     assert [c.status.value for c in checks].count("SUCCEEDED") == 2  # stored: the tables were found
     assert sorted(asked) == sorted(set(asked)) and "asset_check_executions" in asked
+
+
+def test_event_log_files_commit_to_the_wal_without_an_fsync(tmp_path):
+    with instance_at(tmp_path) as instance:
+        report(instance, "2024-01-01")
+        storage = instance.event_log_storage
+        with storage.index_connection() as conn:
+            modes = (
+                conn.exec_driver_sql("PRAGMA journal_mode").scalar(),
+                conn.exec_driver_sql("PRAGMA synchronous").scalar(),
+            )
+        with storage.run_connection("run01") as conn:
+            run_mode = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+    assert modes == ("wal", 1) and run_mode == 1  # 1: NORMAL (Dagster's default is 2, FULL)
