@@ -62,7 +62,7 @@ class PhaseOutcome:
     phase: int
     title: str
     run_id: str
-    status: str  # success | partial (some dates held) | held (no date could run) | failed
+    status: str  # success | partial (some dates held) | held (no date could run) | failed | canceled
     seconds: float
     assets: list[AssetOutcome] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one line per failed step
@@ -73,6 +73,9 @@ class PhaseOutcome:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+CANCELED = "not run: the backfill was canceled on the UI's Backfills page (its runs with it)"
 
 
 def phase_keys(defs: dg.Definitions, phase: Phase) -> list[dg.AssetKey]:
@@ -388,8 +391,11 @@ def run_phases(
             if on_phase:
                 on_phase(phase)
             coordination.tidy()  # dead runs and expired launches (an earlier command killed mid-way)
-            if backfill_id:
-                keep_open(instance, backfill_id)
+            if backfill_id and not keep_open(instance, backfill_id):  # canceled from the UI: no more
+                outcomes.append(
+                    PhaseOutcome(phase.number, phase.title, "", "canceled", 0.0, errors=[CANCELED])
+                )
+                break
             tags = run_tags(
                 phase.number,
                 mode,

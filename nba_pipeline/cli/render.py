@@ -116,7 +116,7 @@ def print_report(report: dict, heading: str, as_json: bool) -> None:
     console.print(f"Runs are recorded in {report['dagster_home']} — `make dev` shows them in the Dagster UI.")
 
 
-WORST = ("failed", "partial", "held", "success")  # a phase's state over several spans: its worst
+WORST = ("canceled", "failed", "partial", "held", "success")  # a phase's state over several spans: its worst
 
 
 def print_history(console: Console, h: dict) -> None:

@@ -196,6 +196,6 @@ SOME_DATES_FAILED = 3  # every run finished, and a run failed for some dates: th
 
 def exit_status(report: dict) -> int:
     """0 when every run finished and built what it was asked to (held dates are decisions, reported),
-    3 when a run failed for some dates (also the history a `run` builds first)."""
+    3 when a run failed for some dates or the backfill was canceled (also the history a `run` builds)."""
     phases = report["phases"] + report.get("history", {}).get("phases", [])
-    return SOME_DATES_FAILED if any(p["status"] == "failed" for p in phases) else 0
+    return SOME_DATES_FAILED if any(p["status"] in ("failed", "canceled") for p in phases) else 0

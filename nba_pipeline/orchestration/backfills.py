@@ -11,7 +11,8 @@ as it does for a backfill it launched. The command owns the record, the daemon o
 - when the command finishes, the record says what was attempted — the dates built (read from the
   backfill's own runs, not from the daemon's cursor, which it advances) and the dates that failed;
   dates held back by readiness or by someone else's claim are named in its description — whatever
-  the daemon wrote before. Only a person's cancel (from the UI) is left as it is.
+  the daemon wrote before. A person's cancel (from the UI) is left as it is, and the command runs
+  no further phase.
 """
 
 from __future__ import annotations
@@ -112,11 +113,16 @@ def _built_by(instance: dg.DagsterInstance, backfill_id: str, keys: list[AssetKe
 _CONCLUDED_BY_THE_DAEMON = (BulkActionStatus.COMPLETED_SUCCESS, BulkActionStatus.COMPLETED_FAILED)
 
 
-def keep_open(instance: dg.DagsterInstance, backfill_id: str) -> None:
-    """Before a phase: reopen the record if the daemon concluded it while no run was in flight."""
+def keep_open(instance: dg.DagsterInstance, backfill_id: str) -> bool:
+    """Before a phase: reopen the record if the daemon concluded it while no run was in flight.
+    False when a person canceled the backfill (the UI's Cancel): no further phase is to run."""
     backfill = instance.get_backfill(backfill_id)
-    if backfill is None or backfill.status not in _CONCLUDED_BY_THE_DAEMON:
-        return
+    if backfill is None:
+        return True
+    if backfill.status in (BulkActionStatus.CANCELING, BulkActionStatus.CANCELED):
+        return False
+    if backfill.status not in _CONCLUDED_BY_THE_DAEMON:
+        return True
     data = backfill.asset_backfill_data
     instance.update_backfill(  # its "stalled" partitions were only not built yet
         backfill.with_status(BulkActionStatus.REQUESTED)._replace(
@@ -124,6 +130,7 @@ def keep_open(instance: dg.DagsterInstance, backfill_id: str) -> None:
             asset_backfill_data=data._replace(failed_and_downstream_subset=AssetGraphSubset()),
         )
     )
+    return True
 
 
 def close_backfill(

@@ -103,3 +103,24 @@ def test_the_daemon_concluding_the_record_between_phases_and_before_the_close_ch
     assert final["target"] == {key: days for key in phase1 | phase2}
     assert final["built"] == final["target"]
     assert (final["status"], final["failed"]) == (BulkActionStatus.COMPLETED_SUCCESS, {})
+
+
+def test_a_backfill_canceled_from_the_ui_runs_no_further_phase(make_settings):
+    """The UI's Cancel sets the record CANCELING (the daemon cancels its runs, then CANCELED): the
+    command starts no further phase, says so, and leaves the record canceled."""
+    settings = make_settings(now=NOW)
+
+    def cancel_before_phase_2(phase) -> None:
+        if phase.number == 2:
+            [backfill] = instance.get_backfills()
+            instance.update_backfill(backfill.with_status(BulkActionStatus.CANCELED))
+
+    with ensure_instance(settings) as instance:
+        outcomes = run_phases(
+            settings, *DAYS, 3, "backfill", "backfill", "t", on_phase=cancel_before_phase_2, instance=instance
+        )
+        [backfill] = instance.get_backfills()
+        phase2_runs = instance.get_runs(dg.RunsFilter(tags={"nba/phase": "2"}))
+    assert [(o.phase, o.status) for o in outcomes] == [(1, "success"), (2, "canceled")]
+    assert outcomes[1].errors == [runner.CANCELED]
+    assert (backfill.status, phase2_runs) == (BulkActionStatus.CANCELED, [])
