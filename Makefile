@@ -9,16 +9,19 @@ DEMO_NOW ?= 2024-01-16T12:00:00-05:00
 
 .PHONY: install lock emulators-install emulators-up emulators-down demo prod-demo test dev lint bench screenshots clean
 
-# uv installs (about 30 s against pip's 60) the versions requirements.lock pins; `make lock` renews
-# the lock after a change to pyproject.toml's dependencies (an out-of-date lock fails the install).
-# Bytecode is compiled at install, as pip does: where PYTHONDONTWRITEBYTECODE is set (this machine,
-# many CI images) nothing is ever cached, and every process would compile Dagster again (9 s for a
-# command instead of 3).
+# uv installs the versions requirements.lock pins (seconds from its cache, against pip's minute);
+# `make lock` renews the lock after a change to pyproject.toml's dependencies (an out-of-date lock
+# fails the install). The virtualenv is made without pip (ensurepip alone took 7 s) and uv comes from
+# the system's pip, or from the virtualenv's own when there is none. Bytecode is written for the
+# modules the platform's processes import (nba_pipeline/bytecode.py): where PYTHONDONTWRITEBYTECODE
+# is set (this machine, many CI images) nothing is ever cached, and every process would compile
+# Dagster again (9 s for a command instead of 3).
 $(BIN)/nba-pipeline: pyproject.toml requirements.lock
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet uv
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c requirements.lock -e ".[dev]"
-	$(BIN)/python -m compileall -q nba_pipeline
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet uv 2>/dev/null || \
+		{ $(BIN)/python -m ensurepip --default-pip >/dev/null && $(BIN)/python -m pip install --quiet uv; }
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e ".[dev]"
+	$(BIN)/python -m nba_pipeline.bytecode
 	@touch $@
 
 install: $(BIN)/nba-pipeline
@@ -28,7 +31,7 @@ lock: install
 
 # The BigQuery and GCS emulators, in their own virtualenv (they pin their own DuckDB).
 $(EMU)/bin/bqemulator: requirements-emulators.txt $(BIN)/nba-pipeline
-	$(PYTHON) -m venv $(EMU)
+	$(PYTHON) -m venv --without-pip $(EMU)
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(EMU)/bin/python -r requirements-emulators.txt
 	mkdir -p $(EMU)/home/.duckdb/extensions/v1.5.5/linux_amd64
 	cp $(EMU)/lib/python3*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension \
