@@ -20,8 +20,10 @@ from pathlib import Path
 # What each kind of process imports first; lazily imported modules are named too.
 ENTRY_POINTS = (
     "nba_pipeline.cli",
-    *(f"nba_pipeline.cli.{name}" for name in ("check", "claims", "dev", "doctor", "health", "run", "status")),
-    "nba_pipeline.cli.trigger",
+    *(
+        f"nba_pipeline.cli.{name}"
+        for name in ("check", "claims", "dev", "doctor", "health", "run", "status", "trigger")
+    ),
     "nba_pipeline.definitions",
     "nba_pipeline.runner",
     "nba_pipeline.automation.manual",

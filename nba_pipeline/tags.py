@@ -10,7 +10,8 @@ SOURCE, SCENARIO = "nba/source", "nba/scenario"
 DECISION, DEGRADED, DEGRADED_INPUTS = "nba/decision", "nba/degraded", "nba/degraded_inputs"
 CLAIM = "nba/claim"  # target|game date|upstream version (a range: target|first..last): the run's claim
 CLAIM_ATTEMPT = "nba/claim_attempt"  # the claim's attempt: its fencing token (one-date runs)
-TRIGGERS = ("cascade", "schedule", "self_heal", "manual", "backfill", "loader")
+LOADER = "loader"  # the live loader: the only trigger whose Phase 1 finds its payloads staged
+TRIGGERS = ("cascade", "schedule", "self_heal", "manual", "backfill", LOADER)
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 

@@ -31,12 +31,12 @@ from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
 from nba_pipeline.resources.source import SourceResource
 from nba_pipeline.sources import TransientSourceError
-from nba_pipeline.tags import CORRELATION_ID, PHASE, new_correlation_id, run_tags
+from nba_pipeline.tags import CORRELATION_ID, LOADER, PHASE, new_correlation_id, run_tags
 
 NAME = "live_loader_sensor"
 TICK_S = 30  # how often a landed date's Phase 2 is looked for
 POLL = timedelta(minutes=5)  # how often the source is asked again about a date
-TRIGGER = "loader"
+TRIGGER = LOADER
 
 
 def loader_dates(now: datetime) -> list[date]:

@@ -111,6 +111,7 @@ def _built_by(instance: dg.DagsterInstance, backfill_id: str, keys: list[AssetKe
 
 
 _CONCLUDED_BY_THE_DAEMON = (BulkActionStatus.COMPLETED_SUCCESS, BulkActionStatus.COMPLETED_FAILED)
+_CANCELED_BY_A_PERSON = (BulkActionStatus.CANCELING, BulkActionStatus.CANCELED)  # the UI's Cancel
 
 
 def keep_open(instance: dg.DagsterInstance, backfill_id: str) -> bool:
@@ -119,7 +120,7 @@ def keep_open(instance: dg.DagsterInstance, backfill_id: str) -> bool:
     backfill = instance.get_backfill(backfill_id)
     if backfill is None:
         return True
-    if backfill.status in (BulkActionStatus.CANCELING, BulkActionStatus.CANCELED):
+    if backfill.status in _CANCELED_BY_A_PERSON:
         return False
     if backfill.status not in _CONCLUDED_BY_THE_DAEMON:
         return True
@@ -143,7 +144,7 @@ def close_backfill(
     """Complete the record: what the runs built, what failed, and (in its description) what was held.
     Whatever the daemon concluded is replaced; a cancel from the UI is kept."""
     backfill = instance.get_backfill(backfill_id)
-    if backfill is None or backfill.status in (BulkActionStatus.CANCELING, BulkActionStatus.CANCELED):
+    if backfill is None or backfill.status in _CANCELED_BY_A_PERSON:
         return
     graph = defs.resolve_asset_graph()
     data = backfill.asset_backfill_data

@@ -6,7 +6,7 @@ from nba_pipeline.observability.audit import Event, write_events
 from nba_pipeline.partitions import GAME_DATE_PARTITIONS, dates_of
 from nba_pipeline.phases import OWNERS, SINGLE_RUN
 from nba_pipeline.phases.io import fail_dates, materialized
-from nba_pipeline.phases.scrape.landing import Landed, failed_dates, land_feed
+from nba_pipeline.phases.scrape.landing import Landed, failed_dates, land_feed, staged_load
 from nba_pipeline.resources.blobs import BlobStoreResource
 from nba_pipeline.resources.clock import ClockResource
 from nba_pipeline.resources.coordination import CoordinationResource
@@ -108,7 +108,7 @@ def _landing_asset(feed: str) -> dg.AssetsDefinition:
                 metadata={"dagster/row_count": 0, "files": 0, "bytes": 0, "games_covered": 0, "feed": why}
             )
             return
-        landed = land_feed(client, store, feed, days, now, context.run.tags.get(CORRELATION_ID))
+        landed = land_feed(client, store, feed, days, now, staged_load(context.run.tags))
         failed = failed_dates(landed)
         if landed.failures:
             _audit(context, warehouse, feed, landed, now)

@@ -21,6 +21,7 @@ from nba_pipeline.sources import (
     encode_json,
     fetch_with_retries,
 )
+from nba_pipeline.tags import CORRELATION_ID, LOADER, TRIGGER
 
 STAGED = "_staged"  # {correlation id}/{date}/{feed}/payloads.json in the landing store
 
@@ -66,6 +67,12 @@ def stage(store: BlobStore, correlation_id: str, feed: str, day: date, payloads:
     store.replace_folder(_staged_folder(correlation_id, feed, day), {"payloads.json": encode_json(listed)})
 
 
+def staged_load(tags: dict[str, str]) -> str | None:
+    """The load whose payloads a run lands from staging: a live-loader run's correlation id (no other
+    run has any, so no other run looks)."""
+    return tags.get(CORRELATION_ID) if tags.get(TRIGGER) == LOADER else None
+
+
 def take_staged(store: BlobStore, correlation_id: str | None, feed: str, day: date) -> list[Payload] | None:
     """The payloads staged for this load, feed and date (None when nothing was staged)."""
     if not correlation_id:
@@ -94,8 +101,9 @@ def land_feed(
         if down is not None:
             landed.skipped.append(day)
             continue
-        payloads, retries = take_staged(store, correlation_id, feed, day), 0
-        if payloads is None:
+        staged = take_staged(store, correlation_id, feed, day)
+        payloads, retries = staged, 0
+        if staged is None:
             try:
                 payloads, retries = fetch_with_retries(client, feed, day, now, attempts=attempts)
             except SourceError as exc:
@@ -104,11 +112,10 @@ def land_feed(
                 continue
             finally:
                 _merge(landed.notes, getattr(client, "notes", {}) or {})
-        else:
-            landed.staged += 1
         size = store.replace_folder(f"{feed}/{day.isoformat()}", {p.name: p.to_bytes() for p in payloads})
-        if correlation_id:  # landed: the staged copy has done its job (a step retry would fetch)
+        if staged is not None:  # landed: the staged copy's job is done (a step retry would fetch)
             store.replace_folder(_staged_folder(correlation_id, feed, day), {})
+            landed.staged += 1
         games = len(set().union(*(games_in_payload(feed, p.body) for p in payloads))) if payloads else 0
         landed.per_date[day] = {
             "dagster/row_count": len(payloads),
