@@ -45,15 +45,23 @@ IN_FLIGHT = (
 )
 
 
-def wait_for(what: str, check: Callable[[], object], timeout: float, every: float = 1.0):
-    """Poll until `check()` is truthy (and return it), or fail saying what never happened."""
+def wait_for(
+    what: str,
+    check: Callable[[], object],
+    timeout: float,
+    every: float = 1.0,
+    seen: Callable[[], object] | None = None,
+):
+    """Poll until `check()` is truthy (and return it), or fail saying what never happened (and, with
+    `seen`, what there was instead)."""
     deadline = time.monotonic() + timeout
     while True:
         found = check()
         if found:
             return found
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            instead = f"; instead: {seen()}" if seen else ""
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{instead}")
         time.sleep(every)
 
 

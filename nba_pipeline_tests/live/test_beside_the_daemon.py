@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from datetime import date, timedelta
 
 import dagster as dg
@@ -50,7 +49,8 @@ def test_a_backfill_beside_the_daemon_builds_every_phase_and_date_exactly_once(l
 
 
 def test_a_backfill_killed_mid_phase_leaves_nothing_held_and_its_rerun_finishes(live):
-    start, end = date(2024, 2, 5), date(2024, 2, 9)
+    # Two weeks: phase 3 of a few dates can finish in about a second on a quiet machine.
+    start, end = date(2024, 2, 5), date(2024, 2, 18)
     proc = live.spawn("backfill", "--start", start.isoformat(), "--end", end.isoformat(), "--through", "4")
 
     def phase3_started():
@@ -62,25 +62,38 @@ def test_a_backfill_killed_mid_phase_leaves_nothing_held_and_its_rerun_finishes(
             )
         return runs[0] if runs else None
 
-    killed = wait_for("the backfill's phase 3 run to start", phase3_started, timeout=300, every=0.5)
-    time.sleep(1.0)  # mid-phase: its claims are held and its run is writing
-    phase3 = [c for c in live.store().claims(states=claims.ACTIVE) if c.target == "3"]
-    ours = [c for c in phase3 if c.trigger == "backfill"]
-    # The backfill's claims are its run's; the daemon's cascade may hold the dates it took first
-    # (once phase 2 landed), each date one claim whoever holds it.
-    assert ours and {(c.state, c.run_id) for c in ours} == {("launched", killed.run_id)}
-    assert len({c.game_date for c in phase3}) == len(phase3)
+    # Killed the moment its phase 3 run is seen started: its claims are held and its run is writing.
+    killed = wait_for("the backfill's phase 3 run to start", phase3_started, timeout=300, every=0.2)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    ours = live.store().claims(run_id=killed.run_id)
+    # The run's claims were launched (or already released by the daemon's sweep), none done; the
+    # daemon's cascade may hold the dates it took first (once phase 2 landed), each date one claim
+    # whoever holds it.
+    assert ours and {c.state for c in ours} <= {claims.LAUNCHED, claims.RELEASED}, [
+        (c.game_date, c.state) for c in ours
+    ]
+    phase3 = [c for c in live.store().claims(states=claims.ACTIVE) if c.target == "3"]
+    assert len({c.game_date for c in phase3}) == len(phase3)
 
-    # The daemon's sweep sees the process is gone: the run is failed and its claims released.
-    def cleaned():
+    # The daemon's sweep sees the process is gone: the run is failed and the backfill's claims
+    # released. (The cascade may then take those dates itself, phase after phase: its claims are its
+    # own runs', counted once everything is quiet.)
+    def left():
         with live.instance() as instance:
             status = instance.get_run_by_id(killed.run_id).status
-        held = [c for c in live.store().claims(states=claims.ACTIVE) if start <= c.game_date <= end]
+        held = [
+            (c.target, c.game_date.isoformat(), c.state, c.run_id)
+            for c in live.store().claims(states=claims.ACTIVE)
+            if c.trigger == "backfill" or c.run_id == killed.run_id
+        ]
+        return status, held
+
+    def cleaned():
+        status, held = left()
         return status == dg.DagsterRunStatus.FAILURE and not held
 
-    wait_for("the killed run to be failed and its claims released", cleaned, timeout=120)
+    wait_for("the killed run to be failed and its claims released", cleaned, timeout=120, seen=left)
     again = live.cli(
         "backfill", "--start", start.isoformat(), "--end", end.isoformat(), "--through", "4", "--json"
     )
