@@ -28,7 +28,8 @@ from nba_pipeline.instance import (  # noqa: F401 — re-exported
     ensure_instance,
 )
 from nba_pipeline.orchestration.backfills import BACKFILL_ID_TAG, close_backfill, keep_open, open_backfill
-from nba_pipeline.orchestration.claims import MODEL_TARGET, target_of
+from nba_pipeline.orchestration.claims import MODEL_TARGET, holder_id, target_of
+from nba_pipeline.orchestration.termination import StopWatch, Terminated
 from nba_pipeline.partitions import FIRST_GAME_DATE, MODEL_WEEKS, date_range, week_of
 from nba_pipeline.phases import PHASES, Phase
 from nba_pipeline.tags import (
@@ -36,6 +37,7 @@ from nba_pipeline.tags import (
     DECISION,
     DEGRADED,
     DEGRADED_INPUTS,
+    EXECUTED_BY,
     MODE,
     RANGE_END,
     RANGE_START,
@@ -196,15 +198,27 @@ def claim_label(target: str, first: date, last: date, won: dict) -> dict[str, st
 def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, run_id: str, **kwargs):
     """Execute a run in this process. Interrupted (Ctrl-C, SIGTERM) — whether Dagster lets the
     interruption through or turns it into a failed step — the run is marked canceled and the
-    interruption goes on, so the caller's settlement releases its claims on the way out."""
-    try:
-        result = job.execute_in_process(
-            run_config=QUIET, instance=instance, run_id=run_id, raise_on_error=False, **kwargs
-        )
-    except BaseException:
+    interruption goes on, so the caller's settlement releases its claims on the way out. Stopped from
+    Dagster (its Terminate, its backfill's Cancel: `termination`), the run ends canceled and
+    `Terminated` says so, with the run's result."""
+    kwargs["tags"] = {**(kwargs.get("tags") or {}), EXECUTED_BY: holder_id()}
+    with StopWatch(instance, run_id, kwargs["tags"].get(BACKFILL_ID_TAG)) as watch:
+        try:
+            result = job.execute_in_process(
+                run_config=QUIET, instance=instance, run_id=run_id, raise_on_error=False, **kwargs
+            )
+        except BaseException:
+            _cancel(instance, run_id)
+            if watch.reason is None or interrupts.received():
+                raise
+            raise Terminated(watch.reason) from None
+    if interrupts.received():
         _cancel(instance, run_id)
-        raise
-    if interrupts.received() or _interrupted(result):
+        raise KeyboardInterrupt("interrupted")
+    if watch.reason is not None:
+        _cancel(instance, run_id, watch.reason)
+        raise Terminated(watch.reason, result)
+    if _interrupted(result):
         _cancel(instance, run_id)
         raise KeyboardInterrupt("interrupted")
     return result
@@ -221,10 +235,14 @@ def _interrupted(result) -> bool:
     return False
 
 
-def _cancel(instance: dg.DagsterInstance, run_id: str) -> None:
+def _cancel(
+    instance: dg.DagsterInstance,
+    run_id: str,
+    why: str = "interrupted: the command that executed it was stopped",
+) -> None:
     run = instance.get_run_by_id(run_id)
     if run is not None and not run.is_finished:
-        instance.report_run_canceled(run, "interrupted: the command that executed it was stopped")
+        instance.report_run_canceled(run, why)
 
 
 def run_phase(
@@ -247,7 +265,10 @@ def run_phase(
     run_ids, errors, success, decisions, taken = [], [], True, {}, {}
     failed: dict[date, str] = {}
     retried: set[date] = set()  # dates re-run once without the dates that failed beside them
+    stopped: str | None = None  # why the phase was stopped from Dagster (no further run starts)
     for partitions_def, group in _windows(defs, keys):
+        if stopped:
+            break
         weekly = partitions_def == MODEL_WEEKS
         if gate is None or weekly:  # the weekly model gates itself (too little history)
             spans = deque([(start, end, {})])
@@ -256,7 +277,7 @@ def run_phase(
             decisions |= decided
             runnable = [day for day, d in decided.items() if d.decision.runs]
             spans = deque((a, b, _decision_tags(decided, a, b)) for a, b in _contiguous(runnable))
-        while spans:
+        while spans and not stopped:
             first, last, decision_tags = spans.popleft()
             run_id = make_new_run_id()
             claim_tags = {}
@@ -288,9 +309,15 @@ def run_phase(
                     tags={**tags, **decision_tags, **range_tags, **claim_tags},
                     **partition,
                 )
+            except Terminated as stop:
+                stopped, result = stop.reason, stop.result
+                errors.append(f"stopped: {stop.reason}")
             finally:  # also when interrupted: its claims are closed on the way out
                 if coordination is not None:
                     coordination.settle(run_id)
+            if result is None:
+                run_ids.append(run_id)
+                break
             for event in result.get_asset_materialization_events():
                 materialization = event.event_specific_data.materialization
                 value = materialization.metadata.get("dagster/row_count")
@@ -301,7 +328,7 @@ def run_phase(
                     totals[name] += n
             run_ids.append(result.run_id)
             errors += step_errors(result)
-            if not result.success:
+            if not result.success and not stopped:
                 lost = failed_dates(result, first, last)
                 failed |= lost
                 for a, b in _unbuilt(result, group, first, last, set(lost), retried):
@@ -321,12 +348,11 @@ def run_phase(
     ]
     held = {day.isoformat(): d.reasons for day, d in decisions.items() if not d.decision.runs}
     held |= {day.isoformat(): [reason] for day, reason in taken.items()}
-    status = "failed" if not success else "held" if not run_ids else "partial" if held else "success"
     return PhaseOutcome(
         phase.number,
         phase.title,
         run_ids[-1] if run_ids else "",
-        status,
+        _phase_status(stopped, success, bool(run_ids), bool(held)),
         round(time.monotonic() - began, 2),
         assets,
         errors,
@@ -335,6 +361,14 @@ def run_phase(
         held,
         {d.isoformat(): why for d, why in sorted(failed.items())},
     )
+
+
+def _phase_status(stopped: str | None, success: bool, ran: bool, held: bool) -> str:
+    if stopped:
+        return "canceled"
+    if not success:
+        return "failed"
+    return "partial" if ran and held else "success" if ran else "held"
 
 
 def _unbuilt(
@@ -410,6 +444,8 @@ def run_phases(
                 else None
             )
             outcomes.append(run_phase(defs, instance, phase, start, end, tags, gate, coordination))
+            if outcomes[-1].status == "canceled":  # stopped from Dagster: no further phase
+                break
     finally:
         if backfill_id:
             failed = {

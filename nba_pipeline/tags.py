@@ -12,6 +12,7 @@ CLAIM = "nba/claim"  # target|game date|upstream version (a range: target|first.
 CLAIM_ATTEMPT = "nba/claim_attempt"  # the claim's attempt: its fencing token (one-date runs)
 LOADER = "loader"  # the live loader: the only trigger whose Phase 1 finds its payloads staged
 TRIGGERS = ("cascade", "schedule", "self_heal", "manual", "backfill", LOADER)
+EXECUTED_BY = "nba/executed_by"  # pid@host of the command executing a run in its own process
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 

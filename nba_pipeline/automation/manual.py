@@ -23,22 +23,32 @@ def launch(settings: Settings, ctx: TriggerContext, outcome: Outcome) -> dict:
     from dagster._core.utils import make_new_run_id
 
     from nba_pipeline.definitions import build_definitions
+    from nba_pipeline.orchestration.termination import Terminated
     from nba_pipeline.runner import execute, step_errors
 
     defs = build_definitions(settings)
     run_id = make_new_run_id()
     claims.bind(ctx.store, outcome.claim, run_id, ctx.wall())
-    result = execute(
-        defs.resolve_job_def(outcome.job_name),
-        ctx.instance,
-        run_id,
-        partition_key=outcome.partition_key,
-        asset_selection=list(outcome.asset_selection),
-        tags=outcome.tags,
+    result, stopped = None, None
+    try:
+        result = execute(
+            defs.resolve_job_def(outcome.job_name),
+            ctx.instance,
+            run_id,
+            partition_key=outcome.partition_key,
+            asset_selection=list(outcome.asset_selection),
+            tags=outcome.tags,
+        )
+    except Terminated as stop:  # terminated from the UI: canceled, its claim released below
+        result, stopped = stop.result, stop.reason
+    finally:  # also when interrupted: the claim is closed on the way out
+        bus = coordination_for(settings).bus()
+        settle_run(ctx.instance, run_id, ctx.store, bus, ctx.now, ctx.warehouse, ctx.wall())
+    errors = (step_errors(result) if result is not None else []) + (
+        [f"stopped: {stopped}"] if stopped else []
     )
-    bus = coordination_for(settings).bus()
-    settle_run(ctx.instance, result.run_id, ctx.store, bus, ctx.now, ctx.warehouse, ctx.wall())
-    return {"run_id": result.run_id, "success": result.success, "errors": step_errors(result)}
+    success = result is not None and result.success and not stopped
+    return {"run_id": run_id, "success": success, "errors": errors}
 
 
 def _context(settings: Settings, instance: dg.DagsterInstance, claimant: str) -> TriggerContext:

@@ -1,0 +1,109 @@
+"""A command line's run stopped from the UI, with the real thing: `nba-pipeline dev` (webserver and
+daemon) on a temporary instance and a person's command beside it, its phase 1 in flight (`slow_source`
+on one of its dates: every feed takes 5 s for it) when the person presses
+- Cancel on the backfill's page (GraphQL `cancelPartitionBackfill`), or
+- Terminate on the run's page (GraphQL `terminateRun`).
+
+The run in flight stops at its next step and ends CANCELED, the command runs no further phase and
+says so (exit 3), the backfill record ends canceled, nothing is claimed or in flight, nothing is
+built past the stop."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from nba_pipeline.orchestration import claims
+from nba_pipeline.orchestration.backfills import BACKFILL_ID_TAG
+from nba_pipeline_tests.live.harness import Live, builds, wait_for
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
+
+START, END = date(2024, 2, 19), date(2024, 2, 20)  # the backfill canceled
+RUN_DATE = date(2024, 2, 27)  # the `run` terminated
+CANCEL = """mutation Cancel($id: String!) {
+  cancelPartitionBackfill(backfillId: $id) {
+    __typename
+    ... on CancelBackfillSuccess { backfillId }
+    ... on PythonError { message }
+  }
+}"""
+TERMINATE = """mutation Terminate($id: String!) {
+  terminateRun(runId: $id) {
+    __typename
+    ... on TerminateRunFailure { message }
+    ... on PythonError { message }
+  }
+}"""
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory):
+    platform = Live.at(
+        tmp_path_factory.mktemp("cancel") / "nba",
+        NBA_PIPELINE_SCENARIO=f"slow_source@{END},slow_source@{RUN_DATE}",
+    )
+    platform.start_dev()
+    yield platform
+    platform.stop()
+
+
+def _phase1_in_flight(ui: Live, backfill: bool):
+    def started():
+        with ui.instance() as instance:
+            runs = instance.get_runs(
+                dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED], tags={"nba/phase": "1"})
+            )
+        return next((r for r in runs if (BACKFILL_ID_TAG in r.tags) == backfill), None)
+
+    return wait_for("the command's phase 1 run to start", started, timeout=300, every=0.2)
+
+
+def _stopped(ui: Live, proc, first: date, last: date) -> dict:
+    """The command's report once it exited 3, after the platform came to rest, with what was built."""
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 3, err[-2000:]
+    ui.quiet(timeout=300)
+    with ui.instance() as instance:
+        built = builds(instance, range(1, 7))
+    assert {key: runs for key, runs in built.items() if first <= key[1] <= last} == {}
+    assert ui.store().claims(states=claims.ACTIVE) == []
+    return json.loads(out)
+
+
+def test_a_backfill_canceled_on_the_ui_stops_its_run_and_runs_no_further_phase(ui):
+    proc = ui.spawn(
+        "backfill", "--start", START.isoformat(), "--end", END.isoformat(), "--through", "4", "--json"
+    )
+    running = _phase1_in_flight(ui, backfill=True)
+    backfill_id = running.tags[BACKFILL_ID_TAG]
+    answer = ui.graphql(CANCEL, {"id": backfill_id})["cancelPartitionBackfill"]
+    assert answer == {"__typename": "CancelBackfillSuccess", "backfillId": backfill_id}
+
+    report = _stopped(ui, proc, START, END)
+    assert [(p["phase"], p["status"]) for p in report["phases"]] == [(1, "canceled")]
+
+    def record():
+        with ui.instance() as instance:
+            return instance.get_backfill(backfill_id).status.value
+
+    # The daemon concludes it once no run of it is in flight (its loop: every 30 s).
+    wait_for("the backfill record to be canceled", lambda: record() == "CANCELED", timeout=120, seen=record)
+    with ui.instance() as instance:
+        ours = instance.get_runs(dg.RunsFilter(tags={BACKFILL_ID_TAG: backfill_id}))
+    assert [(r.run_id, r.status.value) for r in ours] == [(running.run_id, "CANCELED")]
+
+
+def test_terminate_on_the_ui_stops_a_command_lines_run(ui):
+    proc = ui.spawn("run", "--date", RUN_DATE.isoformat(), "--history", "off", "--through", "2", "--json")
+    running = _phase1_in_flight(ui, backfill=False)
+    answer = ui.graphql(TERMINATE, {"id": running.run_id})["terminateRun"]
+    assert answer == {"__typename": "TerminateRunSuccess"}  # not "Unable to terminate run"
+
+    report = _stopped(ui, proc, RUN_DATE, RUN_DATE)
+    assert [(p["phase"], p["status"]) for p in report["phases"]] == [(1, "canceled")]
+    with ui.instance() as instance:
+        assert instance.get_run_by_id(running.run_id).status == dg.DagsterRunStatus.CANCELED
