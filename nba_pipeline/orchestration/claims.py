@@ -329,7 +329,11 @@ def sweep(store: CoordinationStore, instance: dg.DagsterInstance, wall: datetime
         by_run.setdefault(held.run_id, []).append(held)
     found = instance.get_run_records(dg.RunsFilter(run_ids=list(by_run))) if by_run else []
     records = {r.dagster_run.run_id: r for r in found}
-    started = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+    # A CANCELING run is still executing (stopped at its next step); if its worker died meanwhile,
+    # nobody else would ever end it.
+    started = instance.get_run_records(
+        dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING])
+    )
     beats = store.beats([*by_run, *(r.dagster_run.run_id for r in started)])
     for run_id, held in by_run.items():
         record = records.get(run_id)
@@ -349,7 +353,12 @@ def sweep(store: CoordinationStore, instance: dg.DagsterInstance, wall: datetime
         why = why_dead(_started(record), beats.get(run.run_id), wall)
         if why is None:
             continue
-        instance.report_run_failed(run, f"run worker died: {why}; marked failed by the claim sweep")
+        if run.status == dg.DagsterRunStatus.CANCELING:
+            instance.report_run_canceled(
+                run, f"run worker died while canceling: {why}; marked by the claim sweep"
+            )
+        else:
+            instance.report_run_failed(run, f"run worker died: {why}; marked failed by the claim sweep")
         out.dead.append(f"run {run.run_id} (phase {run.tags.get(PHASE, '?')}): {why}")
         if run.run_id in by_run:
             out.to_settle.append(run.run_id)

@@ -160,6 +160,26 @@ def test_a_run_whose_process_on_this_host_is_gone_is_dead_at_once(store, instanc
     assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
 
 
+def test_a_canceling_run_whose_process_is_gone_is_canceled_and_listed_for_settlement(store, instance):
+    """Terminated from the UI, then its command was killed before the run reached its next step."""
+    child = subprocess.Popen(["sleep", "60"])
+    holder = f"{child.pid}@{claims.holder_id().split('@', 1)[1]}"
+    stopping = run(instance, dg.DagsterRunStatus.CANCELING)
+    take(store, run_id=stopping.run_id)
+    store.beat(Beat(stopping.run_id, holder, datetime.now(UTC)))
+    assert claims.sweep(store, instance, datetime.now(UTC)).dead == []  # still stopping: left alone
+
+    child.kill()
+    child.wait()
+    report = claims.sweep(store, instance, datetime.now(UTC))
+
+    assert report.dead == [f"run {stopping.run_id} (phase 4): its process {holder} is gone"]
+    assert report.to_settle == [stopping.run_id]
+    assert instance.get_run_by_id(stopping.run_id).status == dg.DagsterRunStatus.CANCELED
+    close_claims(instance.get_run_by_id(stopping.run_id), store, datetime.now(UTC))
+    assert store.get_claim(KEY).state == "released"
+
+
 def test_alive_in_flight_leaves_out_dead_runs(store, instance):
     alive = run(instance, dg.DagsterRunStatus.STARTED)
     dead = run(instance, dg.DagsterRunStatus.STARTED)
