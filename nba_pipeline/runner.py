@@ -29,7 +29,7 @@ from nba_pipeline.instance import (  # noqa: F401 — re-exported
 )
 from nba_pipeline.orchestration.backfills import BACKFILL_ID_TAG, close_backfill, keep_open, open_backfill
 from nba_pipeline.orchestration.claims import MODEL_TARGET, holder_id, target_of
-from nba_pipeline.orchestration.termination import StopWatch, Terminated
+from nba_pipeline.orchestration.termination import Terminated, stopped_from_dagster
 from nba_pipeline.partitions import FIRST_GAME_DATE, MODEL_WEEKS, date_range, week_of
 from nba_pipeline.phases import PHASES, Phase
 from nba_pipeline.tags import (
@@ -202,22 +202,19 @@ def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, run_id: str, **
     Dagster (its Terminate, its backfill's Cancel: `termination`), the run ends canceled and
     `Terminated` says so, with the run's result."""
     kwargs["tags"] = {**(kwargs.get("tags") or {}), EXECUTED_BY: holder_id()}
-    with StopWatch(instance, run_id, kwargs["tags"].get(BACKFILL_ID_TAG)) as watch:
-        try:
-            result = job.execute_in_process(
-                run_config=QUIET, instance=instance, run_id=run_id, raise_on_error=False, **kwargs
-            )
-        except BaseException:
-            _cancel(instance, run_id)
-            if watch.reason is None or interrupts.received():
-                raise
-            raise Terminated(watch.reason) from None
+    try:
+        result = job.execute_in_process(
+            run_config=QUIET, instance=instance, run_id=run_id, raise_on_error=False, **kwargs
+        )
+    except BaseException:
+        _cancel(instance, run_id)
+        raise
     if interrupts.received():
         _cancel(instance, run_id)
         raise KeyboardInterrupt("interrupted")
-    if watch.reason is not None:
-        _cancel(instance, run_id, watch.reason)
-        raise Terminated(watch.reason, result)
+    if stopped := stopped_from_dagster(instance, run_id):
+        _cancel(instance, run_id, stopped)
+        raise Terminated(stopped, result)
     if _interrupted(result):
         _cancel(instance, run_id)
         raise KeyboardInterrupt("interrupted")
@@ -315,9 +312,6 @@ def run_phase(
             finally:  # also when interrupted: its claims are closed on the way out
                 if coordination is not None:
                     coordination.settle(run_id)
-            if result is None:
-                run_ids.append(run_id)
-                break
             for event in result.get_asset_materialization_events():
                 materialization = event.event_specific_data.materialization
                 value = materialization.metadata.get("dagster/row_count")

@@ -29,7 +29,7 @@ def launch(settings: Settings, ctx: TriggerContext, outcome: Outcome) -> dict:
     defs = build_definitions(settings)
     run_id = make_new_run_id()
     claims.bind(ctx.store, outcome.claim, run_id, ctx.wall())
-    result, stopped = None, None
+    stopped = None
     try:
         result = execute(
             defs.resolve_job_def(outcome.job_name),
@@ -44,11 +44,8 @@ def launch(settings: Settings, ctx: TriggerContext, outcome: Outcome) -> dict:
     finally:  # also when interrupted: the claim is closed on the way out
         bus = coordination_for(settings).bus()
         settle_run(ctx.instance, run_id, ctx.store, bus, ctx.now, ctx.warehouse, ctx.wall())
-    errors = (step_errors(result) if result is not None else []) + (
-        [f"stopped: {stopped}"] if stopped else []
-    )
-    success = result is not None and result.success and not stopped
-    return {"run_id": run_id, "success": success, "errors": errors}
+    errors = step_errors(result) + ([f"stopped: {stopped}"] if stopped else [])
+    return {"run_id": run_id, "success": result.success and not stopped, "errors": errors}
 
 
 def _context(settings: Settings, instance: dg.DagsterInstance, claimant: str) -> TriggerContext:

@@ -1,17 +1,19 @@
-"""A run this process executes, stopped from Dagster.
+"""A run stopped from Dagster — Terminate on its page, or Cancel on its backfill's page — stops.
 
-Dagster stops a run it launched by signalling the run's process. A run the command line executes in
-its own process has no such handle: the UI's Terminate sets it CANCELING and finds nothing to
-signal, and Cancel on a command-line backfill's page only marks the backfill CANCELING (the daemon
-then asks each of its runs to terminate, within its 30 s loop). Left alone, the run would go on to
-the end and the command to its next phase.
+Dagster stops a run by signalling its process, and the signal lands inside a step almost always:
+Dagster then honours the step's retry policy, so a step that retries (phase 1's scrapers, the daily
+table builders) is re-run rather than stopped, and the run goes on. A run a command line executes in its own process
+cannot even be signalled: Terminate answers "Unable to terminate run", and Cancel on a command-line
+backfill only marks the backfill CANCELING.
 
-`StopWatch` watches both while the run executes and, on a request, marks the run CANCELING (if the
-request was the backfill's) and stops it the way Dagster stops a run interrupted between two steps:
-the step in flight finishes (an interrupt inside it would only be retried: Dagster honours a step's
-retry policy on interrupts), no further step starts, Dagster ends the run CANCELED, settlement
-releases its claims, and the command runs no further phase. `CommandLineAwareRunLauncher` lets the
-UI's Terminate say so instead of "Unable to terminate run"."""
+So each run watches for itself. `StopWatch` is started with the run's resources (the coordination
+resource, which every phase asset requires, whatever process executes the run: a daemon's run
+worker, a command line, `dagster asset materialize`) and polls the run and its backfill every
+second. On a request it marks the run CANCELING (when the request was the backfill's) and stops it
+as Dagster stops a run interrupted between two steps: the step in flight finishes, no further step
+or output starts, Dagster ends the run CANCELED, settlement releases its claims; a command then
+runs no further phase (`stopped_from_dagster`). `CommandLineAwareRunLauncher` lets the UI's
+Terminate of a command's run say so instead of "Unable to terminate run"."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import threading
 import dagster as dg
 from dagster._core.execution.backfill import BulkActionStatus
 from dagster._core.launcher.default_run_launcher import DefaultRunLauncher
-from dagster._core.storage.tags import GRPC_INFO_TAG
+from dagster._core.storage.tags import BACKFILL_ID_TAG, GRPC_INFO_TAG
 
 from nba_pipeline.tags import EXECUTED_BY
 
@@ -29,26 +31,40 @@ log = logging.getLogger(__name__)
 
 POLL_S = 1.0
 _BACKFILL_STOPPING = (BulkActionStatus.CANCELING, BulkActionStatus.CANCELED)
+_STOPPED = (dg.DagsterRunStatus.CANCELING, dg.DagsterRunStatus.CANCELED)
 
 
 class Terminated(Exception):
-    """The run was stopped from Dagster (`reason` says by what), with its result when it returned
-    one: no further run or phase is to start."""
+    """The run was stopped from Dagster (`reason` says by what), with its result: no further run or
+    phase is to start."""
 
-    def __init__(self, reason: str, result=None):
+    def __init__(self, reason: str, result):
         super().__init__(reason)
         self.reason, self.result = reason, result
 
 
-def stop_requested(instance: dg.DagsterInstance, run_id: str, backfill_id: str | None) -> str | None:
+def stop_requested(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str | None:
     """Why the run is to stop, or None: terminated on its own page, or its backfill canceled."""
-    run = instance.get_run_by_id(run_id)
-    if run is not None and run.status == dg.DagsterRunStatus.CANCELING:
-        return f"run {run_id} was terminated from Dagster"
+    current = instance.get_run_by_id(run.run_id)
+    if current is not None and current.status == dg.DagsterRunStatus.CANCELING:
+        return f"run {run.run_id} was terminated from Dagster"
+    backfill_id = run.tags.get(BACKFILL_ID_TAG)
     backfill = instance.get_backfill(backfill_id) if backfill_id else None
     if backfill is not None and backfill.status in _BACKFILL_STOPPING:
         return f"backfill {backfill_id} was canceled on the UI's Backfills page"
     return None
+
+
+def stopped_from_dagster(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """After a run executed: why it was stopped from Dagster (its CANCELING event's message), or None."""
+    run = instance.get_run_by_id(run_id)
+    if run is None or run.status not in _STOPPED:
+        return None
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.RUN_CANCELING, limit=1, ascending=False
+    ).records
+    message = records[0].event_log_entry.message if records else ""
+    return message or f"run {run_id} was terminated from Dagster"
 
 
 def stop_at_the_next_step() -> None:
@@ -61,41 +77,36 @@ def stop_at_the_next_step() -> None:
 
 
 class StopWatch:
-    """While the block executes the run, a thread polls for a stop request (`reason` says which)."""
+    """While a run executes, a thread polls for a stop request (`reason` says which, once seen)."""
 
-    def __init__(self, instance: dg.DagsterInstance, run_id: str, backfill_id: str | None = None):
-        self.instance, self.run_id, self.backfill_id = instance, run_id, backfill_id
+    def __init__(self, instance: dg.DagsterInstance, run: dg.DagsterRun):
+        self.instance, self.run = instance, run
         self.reason: str | None = None
         self._done = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = threading.Thread(target=self._watch, name=f"stopwatch-{run.run_id[:8]}", daemon=True)
 
-    def __enter__(self) -> StopWatch:
-        # An in-memory instance (tests, `execute_in_process` alone) is nobody else's to stop it through.
-        if not self.instance.is_ephemeral and threading.current_thread() is threading.main_thread():
-            self._thread = threading.Thread(
-                target=self._watch, name=f"stopwatch-{self.run_id[:8]}", daemon=True
-            )
-            self._thread.start()
+    def start(self) -> StopWatch:
+        self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def stop(self) -> None:
         self._done.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
     def _watch(self) -> None:
         while not self._done.wait(POLL_S):
             try:
-                reason = stop_requested(self.instance, self.run_id, self.backfill_id)
+                reason = stop_requested(self.instance, self.run)
                 if reason is None:
                     continue
-                run = self.instance.get_run_by_id(self.run_id)
-                if run is None or run.is_finished or self._done.is_set():
+                current = self.instance.get_run_by_id(self.run.run_id)
+                if current is None or current.is_finished or self._done.is_set():
                     return
-                if run.status != dg.DagsterRunStatus.CANCELING:
-                    self.instance.report_run_canceling(run, message=reason)
+                if current.status != dg.DagsterRunStatus.CANCELING:
+                    self.instance.report_run_canceling(current, message=reason)
             except Exception as exc:  # a storage hiccup: the run goes on, asked again next time
-                log.warning("could not read whether run %s is to stop: %s", self.run_id, exc)
+                log.warning("could not read whether run %s is to stop: %s", self.run.run_id, exc)
                 continue
             self.reason = reason
             stop_at_the_next_step()
@@ -104,12 +115,13 @@ class StopWatch:
 
 class CommandLineAwareRunLauncher(DefaultRunLauncher):
     """Dagster's default launcher; a run it did not launch but a command executes (tagged
-    EXECUTED_BY) is terminated by marking it CANCELING: that command's `StopWatch` stops it."""
+    EXECUTED_BY) is terminated by marking it CANCELING: the run's own `StopWatch` stops it."""
 
     def terminate(self, run_id: str) -> bool:
         run = self._instance.get_run_by_id(run_id) if self.has_instance else None
         if run is None or run.is_finished or GRPC_INFO_TAG in run.tags or EXECUTED_BY not in run.tags:
             return super().terminate(run_id)
         by = run.tags[EXECUTED_BY]
-        self._instance.report_run_canceling(run, message=f"the command executing it ({by}) stops it")
+        message = f"run {run_id} was terminated from Dagster (the command executing it, {by}, stops it)"
+        self._instance.report_run_canceling(run, message=message)
         return True

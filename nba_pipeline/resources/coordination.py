@@ -2,7 +2,8 @@
 Pub/Sub in prod (or their emulators, by FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST).
 
 Initialized for a run (every phase asset requires it), it also keeps that run's heartbeat going for
-as long as the run executes (orchestration.heartbeat)."""
+as long as the run executes (orchestration.heartbeat), and watches for the run being stopped from
+Dagster, to stop it at its next step (orchestration.termination)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class CoordinationResource(dg.ConfigurableResource):
     state_dir: str
     gcp_project: str | None = None
     _heartbeat: object = PrivateAttr(default=None)
+    _stop_watch: object = PrivateAttr(default=None)
 
     def store(self) -> CoordinationStore:
         return make_store(Path(self.state_dir), self.gcp_project)
@@ -32,8 +34,15 @@ class CoordinationResource(dg.ConfigurableResource):
             from nba_pipeline.orchestration.heartbeat import Heartbeat
 
             self._heartbeat = Heartbeat(self.store, run.run_id).start()
+            # An in-memory instance is nobody else's: nothing can ask its runs to stop.
+            if context.instance is not None and not context.instance.is_ephemeral:
+                from nba_pipeline.orchestration.termination import StopWatch
+
+                self._stop_watch = StopWatch(context.instance, run).start()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.stop()
-            self._heartbeat = None
+        for attribute in ("_heartbeat", "_stop_watch"):
+            running = getattr(self, attribute)
+            if running is not None:
+                running.stop()
+                setattr(self, attribute, None)

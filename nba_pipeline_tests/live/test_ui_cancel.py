@@ -1,12 +1,13 @@
-"""A command line's run stopped from the UI, with the real thing: `nba-pipeline dev` (webserver and
-daemon) on a temporary instance and a person's command beside it, its phase 1 in flight (`slow_source`
-on one of its dates: every feed takes 5 s for it) when the person presses
-- Cancel on the backfill's page (GraphQL `cancelPartitionBackfill`), or
-- Terminate on the run's page (GraphQL `terminateRun`).
+"""A run stopped from the UI, with the real thing: `nba-pipeline dev` (webserver and daemon) on a
+temporary instance, phase 1 in flight (`slow_source` on its date: every feed takes 5 s for it) when a
+person presses
+- Cancel on a command-line backfill's page (GraphQL `cancelPartitionBackfill`),
+- Terminate on the page of a command's run (GraphQL `terminateRun`), or
+- Terminate on the page of a run the daemon launched for a UI backfill.
 
-The run in flight stops at its next step and ends CANCELED, the command runs no further phase and
-says so (exit 3), the backfill record ends canceled, nothing is claimed or in flight, nothing is
-built past the stop."""
+The run in flight stops at its next step and ends CANCELED (a phase asset's retry policy does not
+re-run the step instead), a command runs no further phase and says so (exit 3), the backfill record
+ends canceled, nothing is claimed or in flight, nothing is built past the stop."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 START, END = date(2024, 2, 19), date(2024, 2, 20)  # the backfill canceled
 RUN_DATE = date(2024, 2, 27)  # the `run` terminated
+UI_DATE = date(2024, 3, 5)  # the UI backfill's run terminated
 CANCEL = """mutation Cancel($id: String!) {
   cancelPartitionBackfill(backfillId: $id) {
     __typename
@@ -44,7 +46,7 @@ TERMINATE = """mutation Terminate($id: String!) {
 def ui(tmp_path_factory):
     platform = Live.at(
         tmp_path_factory.mktemp("cancel") / "nba",
-        NBA_PIPELINE_SCENARIO=f"slow_source@{END},slow_source@{RUN_DATE}",
+        NBA_PIPELINE_SCENARIO=",".join(f"slow_source@{d}" for d in (END, RUN_DATE, UI_DATE)),
     )
     platform.start_dev()
     yield platform
@@ -62,15 +64,19 @@ def _phase1_in_flight(ui: Live, backfill: bool):
     return wait_for("the command's phase 1 run to start", started, timeout=300, every=0.2)
 
 
-def _stopped(ui: Live, proc, first: date, last: date) -> dict:
-    """The command's report once it exited 3, after the platform came to rest, with what was built."""
-    out, err = proc.communicate(timeout=600)
-    assert proc.returncode == 3, err[-2000:]
+def _nothing_built_or_held(ui: Live, first: date, last: date) -> None:
     ui.quiet(timeout=300)
     with ui.instance() as instance:
         built = builds(instance, range(1, 7))
     assert {key: runs for key, runs in built.items() if first <= key[1] <= last} == {}
     assert ui.store().claims(states=claims.ACTIVE) == []
+
+
+def _stopped(ui: Live, proc, first: date, last: date) -> dict:
+    """The command's report once it exited 3, after the platform came to rest."""
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 3, err[-2000:]
+    _nothing_built_or_held(ui, first, last)
     return json.loads(out)
 
 
@@ -107,3 +113,36 @@ def test_terminate_on_the_ui_stops_a_command_lines_run(ui):
     assert [(p["phase"], p["status"]) for p in report["phases"]] == [(1, "canceled")]
     with ui.instance() as instance:
         assert instance.get_run_by_id(running.run_id).status == dg.DagsterRunStatus.CANCELED
+
+
+def test_terminate_on_the_ui_stops_a_run_the_daemon_launched(ui):
+    nodes = ui.graphql("{ assetNodes { assetKey { path } groupName } }")["assetNodes"]
+    phase1 = [{"path": n["assetKey"]["path"]} for n in nodes if n["groupName"] == "phase1_scrape"]
+    launched = ui.graphql(
+        """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+             __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+        {"params": {"partitionNames": [UI_DATE.isoformat()], "assetSelection": phase1}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+
+    def started():
+        with ui.instance() as instance:
+            runs = instance.get_runs(
+                dg.RunsFilter(
+                    statuses=[dg.DagsterRunStatus.STARTED], tags={BACKFILL_ID_TAG: launched["backfillId"]}
+                )
+            )
+        return runs[0] if runs else None
+
+    running = wait_for("the UI backfill's run to start", started, timeout=300, every=0.2)
+    answer = ui.graphql(TERMINATE, {"id": running.run_id})["terminateRun"]
+    assert answer == {"__typename": "TerminateRunSuccess"}
+
+    def ended():
+        with ui.instance() as instance:
+            run = instance.get_run_by_id(running.run_id)
+        return run.status.value if run.is_finished else None
+
+    # Four feeds of 5 s: uninterrupted (the interrupted step retried), it would end SUCCESS.
+    assert wait_for("the terminated run to end", ended, timeout=120, every=0.5) == "CANCELED"
+    _nothing_built_or_held(ui, UI_DATE, UI_DATE)

@@ -1,5 +1,6 @@
-"""A run the command line executes, stopped from Dagster while it is in flight (`orchestration.termination`):
-its Terminate (what the UI's button calls: the instance's run launcher) and its backfill's Cancel.
+"""A run stopped from Dagster while it is in flight (`orchestration.termination`): a command's run by
+its Terminate (what the UI's button calls: the instance's run launcher) and by its backfill's Cancel,
+and a run Dagster executes itself, marked CANCELING as Dagster's own Terminate does first.
 
 One process, a real SQLite instance, the run genuinely in flight: `slow_source` makes each of phase
 1's four feeds take 5 s for the date, and a second thread asks for the stop once the run started."""
@@ -15,8 +16,11 @@ import pytest
 from dagster._core.execution.backfill import BulkActionStatus
 
 from nba_pipeline import interrupts
+from nba_pipeline.automation.jobs import phase_job_name
+from nba_pipeline.definitions import build_definitions
 from nba_pipeline.orchestration.termination import CommandLineAwareRunLauncher
-from nba_pipeline.runner import ensure_instance, run_phases
+from nba_pipeline.phases import PHASES
+from nba_pipeline.runner import QUIET, ensure_instance, phase_keys, run_phases
 from nba_pipeline.tags import EXECUTED_BY
 
 pytestmark = pytest.mark.slow
@@ -56,7 +60,6 @@ def _stopped(settings, trigger: str, stop) -> tuple[list, list, float]:
         return outcomes, runs, took
     finally:
         restore()
-    assert not interrupts.received()
 
 
 def test_terminate_on_the_ui_stops_the_commands_run_and_its_next_phase(make_settings):
@@ -89,4 +92,27 @@ def test_a_backfill_canceled_on_the_ui_stops_its_run_in_flight(make_settings):
     assert [(o.phase, o.status) for o in outcomes] == [(1, "canceled")]
     assert [r.status for r in runs] == [dg.DagsterRunStatus.CANCELED]
     assert any("canceled on the UI's Backfills page" in e for e in outcomes[0].errors)
+    assert took < 15
+
+
+def test_a_run_dagster_executes_itself_stops_when_marked_canceling(make_settings):
+    """What a daemon's run worker executes: the job, by Dagster, with no command around it."""
+    settings = make_settings(now=NOW, scenario=f"slow_source@{DAY}")
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(phase_job_name(1))
+    with ensure_instance(settings) as instance:
+        helper = _when_started(instance, lambda run: instance.report_run_canceling(run))
+        began = time.monotonic()
+        result = job.execute_in_process(
+            run_config=QUIET,
+            instance=instance,
+            partition_key=DAY.isoformat(),
+            asset_selection=phase_keys(defs, PHASES[0]),
+            raise_on_error=False,
+        )
+        took = time.monotonic() - began
+        helper.join(5)
+        status = instance.get_run_by_id(result.run_id).status
+    assert status == dg.DagsterRunStatus.CANCELED
+    assert result.get_asset_materialization_events() == []  # the step in flight stopped at its output
     assert took < 15
