@@ -1,19 +1,21 @@
-"""A run stopped from Dagster — Terminate on its page, or Cancel on its backfill's page — stops.
+"""A run stopped from Dagster — Terminate on its page, Cancel on its backfill's page — or by a
+command's own Ctrl-C / SIGTERM, stops.
 
 Dagster stops a run by signalling its process, and the signal lands inside a step almost always:
 Dagster then honours the step's retry policy, so a step that retries (phase 1's scrapers, the daily
-table builders) is re-run rather than stopped, and the run goes on. A run a command line executes in its own process
-cannot even be signalled: Terminate answers "Unable to terminate run", and Cancel on a command-line
-backfill only marks the backfill CANCELING.
+table builders) is re-run rather than stopped, and the run goes on; a command's Ctrl-C or SIGTERM
+fares the same. A run a command executes in its own process cannot even be signalled by Dagster:
+Terminate answers "Unable to terminate run", and Cancel on a command-line backfill only marks the
+backfill CANCELING.
 
 So each run watches for itself. `StopWatch` is started with the run's resources (the coordination
 resource, which every phase asset requires, whatever process executes the run: a daemon's run
-worker, a command line, `dagster asset materialize`) and polls the run and its backfill every
-second. On a request it marks the run CANCELING (when the request was the backfill's) and stops it
-as Dagster stops a run interrupted between two steps: the step in flight finishes, no further step
-or output starts, Dagster ends the run CANCELED, settlement releases its claims; a command then
-runs no further phase (`stopped_from_dagster`). `CommandLineAwareRunLauncher` lets the UI's
-Terminate of a command's run say so instead of "Unable to terminate run"."""
+worker, a command line, `dagster asset materialize`); every second it looks at the run, its backfill
+and the command's own interrupt. On a request it marks the run CANCELING (unless Dagster did) and
+stops it as Dagster stops a run interrupted between two steps: the step in flight finishes, no
+further step or output starts, Dagster ends the run CANCELED, settlement releases its claims; a
+command then runs no further phase (`stopped_from_dagster`). `CommandLineAwareRunLauncher` lets the
+UI's Terminate of a command's run say so instead of "Unable to terminate run"."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from dagster._core.execution.backfill import BulkActionStatus
 from dagster._core.launcher.default_run_launcher import DefaultRunLauncher
 from dagster._core.storage.tags import BACKFILL_ID_TAG, GRPC_INFO_TAG
 
+from nba_pipeline import interrupts
 from nba_pipeline.tags import EXECUTED_BY
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,13 @@ def stop_requested(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str | No
     backfill = instance.get_backfill(backfill_id) if backfill_id else None
     if backfill is not None and backfill.status in _BACKFILL_STOPPING:
         return f"backfill {backfill_id} was canceled on the UI's Backfills page"
+    return None
+
+
+def _interrupted_here() -> str | None:
+    """A command's own Ctrl-C or SIGTERM (`interrupts`): Dagster turns it into a retried step too."""
+    if interrupts.received():
+        return "the command executing it was interrupted (Ctrl-C or SIGTERM)"
     return None
 
 
@@ -97,7 +107,7 @@ class StopWatch:
     def _watch(self) -> None:
         while not self._done.wait(POLL_S):
             try:
-                reason = stop_requested(self.instance, self.run)
+                reason = _interrupted_here() or stop_requested(self.instance, self.run)
                 if reason is None:
                     continue
                 current = self.instance.get_run_by_id(self.run.run_id)

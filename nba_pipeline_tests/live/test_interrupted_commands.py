@@ -81,6 +81,30 @@ def test_sigterm_cancels_the_run_and_releases_its_claims_on_the_way_out(tmp_path
         assert settled == {claims.RELEASED}
 
 
+def test_sigterm_inside_a_step_that_retries_stops_the_run_there(tmp_path):
+    """Dagster retries a step interrupted inside it when the step has a retry policy (phase 1's do):
+    the run would go on to SUCCESS with every feed landed. It stops after the step in flight."""
+    slow = date(2024, 1, 15)
+    live = Live.at(tmp_path / "nba", NBA_PIPELINE_SCENARIO=f"slow_source@{slow}")  # each feed: 5 s
+    proc = live.spawn("backfill", "--start", slow.isoformat(), "--end", slow.isoformat(), "--through", "2")
+
+    def phase1_started():
+        with live.instance() as instance:
+            runs = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+        return runs[0] if runs else None
+
+    run = wait_for("the phase 1 run to start", phase1_started, timeout=300, every=0.2)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 130
+    with live.instance() as instance:
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED
+        landed = instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        assert [r.run_id for r in instance.get_runs()] == [run.run_id]  # no phase 2
+    assert landed == []  # of four feeds, none: the step in flight stopped at its output
+
+
 def test_after_sigkill_the_rerun_cleans_up_and_builds_identical_tables(tmp_path, reference):
     live = Live.at(tmp_path / "nba")
     proc = live.spawn(*ARGS)
