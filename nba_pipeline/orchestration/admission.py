@@ -4,7 +4,8 @@ However a run was launched, its assets build only dates it holds a claim for (DO
 - a run the platform launched (a sensor, a schedule, self-heal, the command line) carries its claims:
   bound to its run id in the store, or named by its tags (a sensor's request) and bound here;
 - a run launched from outside the platform — the UI's Materialize, a Dagster backfill, `dagster asset
-  materialize` — has none: its first gated asset decides readiness for its dates in the run's mode
+  materialize`, a re-execution from the UI (it copies its parent's claim tags, but the claim is the
+  parent's, done or released) — has none: its first gated asset decides readiness for its dates in the run's mode
   (backfill for a Dagster backfill or a range, manual otherwise), takes the claims of the dates that
   may proceed, bound to this run, and tags the run like a platform run so settlement closes them.
   Later assets of the same run find those claims and join them.
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import dagster as dg
+from dagster._core.storage.tags import PARENT_RUN_ID_TAG
 
 from nba_pipeline.orchestration import claims
 from nba_pipeline.orchestration.claims import MODEL_TARGET, Claim, target_of
@@ -73,7 +75,7 @@ def admit(context: dg.AssetExecutionContext, phase: int, trigger_context, model:
         mine = _platform_claims(ctx.store, run, target, ctx.wall())
     except claims.ClaimLost as exc:  # a sensor's claim that expired and was taken by a later attempt
         return Admission([], dict.fromkeys(days, f"not run: {exc}"))
-    if mine or CLAIM in run.tags:
+    if mine or (CLAIM in run.tags and PARENT_RUN_ID_TAG not in run.tags):
         held = {d: "no claim of this run covers this date" for d in days if d not in mine}
         return Admission([d for d in days if d in mine], held, mine)
     return _gate_here(context, phase, target, days, ctx, model)

@@ -229,3 +229,38 @@ def test_a_command_line_backfill_is_a_dagster_backfill_with_named_runs(ui):
     assert {n for key, n in counts.items() if key.startswith("nba_analytics/")} <= {len(ours)}
     # The UI's count is Dagster's: the partitions per asset when every asset has the same, else none.
     assert backfill_now(ui, backfill["id"])["numPartitions"] == (3 if len(ours) in (0, 3) else None)
+
+
+REEXECUTE = """mutation($params: ReexecutionParams!) { launchPipelineReexecution(reexecutionParams: $params) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
+
+
+def test_re_executing_a_cascade_run_from_the_ui_builds_again_under_a_claim_of_its_own(ui):
+    """The UI's Re-execute copies the parent's tags, its claim's among them: that claim is the
+    parent's (done), and the re-execution must gate itself, as a launch from the UI. (A run a command
+    executed in its own process has no code location to re-execute from: Dagster refuses it.)"""
+    day = date(2024, 2, 12)
+    done = ui.cli("backfill", "--start", day.isoformat(), "--end", day.isoformat(), "--through", "2")
+    assert done.returncode == 0, done.stderr[-2000:]
+    ui.quiet(timeout=300)  # the daemon's cascade builds phase 3 from the backfill's phase 2
+    with ui.instance() as instance:
+        [parent] = builds(instance, range(3, 4))[(3, day)]
+        assert instance.get_run_by_id(parent).tags["nba/trigger"] == "cascade"
+    launched = ui.graphql(REEXECUTE, {"params": {"parentRunId": parent, "strategy": "ALL_STEPS"}})
+    answer = launched["launchPipelineReexecution"]
+    assert answer["__typename"] == "LaunchRunSuccess", answer
+    child = answer["run"]["runId"]
+
+    def ended():
+        with ui.instance() as instance:
+            run = instance.get_run_by_id(child)
+        return run.status.value if run.is_finished else None
+
+    assert wait_for("the re-execution to end", ended, timeout=300, every=1) == "SUCCESS"
+    ui.quiet(timeout=300)
+    with ui.instance() as instance:
+        assert builds(instance, range(3, 4))[(3, day)] == {parent, child}
+    store = ui.store()
+    assert store.claims(states=claims.ACTIVE) == []
+    [mine] = [c for c in store.claims(run_id=child) if c.target == "3"]
+    assert (mine.game_date, mine.state, mine.holder) == (day, claims.DONE, f"run:{child}")
