@@ -161,6 +161,19 @@ def _taken(phase: int, day: date, version: str, held: Claim) -> Outcome:
     return Outcome(phase, day, "taken", reason, version, held)
 
 
+def _never_launched_by_me(ctx: TriggerContext, held: Claim, trigger: str) -> bool:
+    """The cascade sensor's own claim whose request never became a run: evaluated by the UI's Test
+    Sensor, or lost by the daemon. (A sensor's evaluations are the daemon's one at a time, and a
+    dry run launches nothing: asking again cannot start a second run. A person's commands may run
+    side by side, so theirs are never asked again.)"""
+    if trigger != "cascade" or held.trigger != "cascade" or held.holder != ctx.claimant:
+        return False
+    if held.state != claims.CLAIMED or held.run_id is not None:
+        return False
+    tags = {CLAIM: held.key, CLAIM_ATTEMPT: str(held.attempt)}
+    return not ctx.instance.get_run_ids(dg.RunsFilter(tags=tags), limit=1)
+
+
 def _job_and_assets(phase: int, mode: Mode) -> tuple[str, tuple[dg.AssetKey, ...]]:
     if phase == 3 and mode is Mode.TOMORROW:  # before the games: only the contexts can be built
         return TOMORROW_JOB, TOMORROW_ASSETS
@@ -241,7 +254,8 @@ def _request(
     if force:  # a person's new version on purpose
         version = f"{version}+force-{uuid.uuid4().hex[:8]}"
     held = ctx.store.get_claim(claims.claim_key(target_of(phase), day, version))
-    if held is not None and held.state != claims.RELEASED:
+    again = held if held is not None and _never_launched_by_me(ctx, held, trigger) else None
+    if held is not None and held.state != claims.RELEASED and again is None:
         return _taken(phase, day, version, held)
     gate = breaker.state_of(ctx.store, target_of(phase), day, ctx.wall(), version)
     if not gate.allows_run:
@@ -295,22 +309,30 @@ def _request(
             decision=decision,
             check_seconds=seconds,
         )
-    won = claims.take(
-        ctx.store,
-        target_of(phase),
-        day,
-        version,
-        ctx.claimant,
-        mode.value,
-        trigger,
-        correlation_id,
-        ctx.wall(),
-    )
-    if not won.won:
-        return _taken(phase, day, version, won.claim)
-    with releasing_on_error(ctx, won.claim):
+    if again is not None:
+        claim = claims.request_again(ctx.store, again, ctx.wall())
+        if claim is None:  # its run appeared (or it was released) meanwhile
+            return _taken(phase, day, version, ctx.store.get_claim(again.key) or again)
+    else:
+        won = claims.take(
+            ctx.store,
+            target_of(phase),
+            day,
+            version,
+            ctx.claimant,
+            mode.value,
+            trigger,
+            correlation_id,
+            ctx.wall(),
+        )
+        if not won.won:
+            return _taken(phase, day, version, won.claim)
+        claim = won.claim
+    with releasing_on_error(ctx, claim):
         job, keys = _job_and_assets(phase, mode)
-        tags = run_tags(phase, mode.value, trigger, correlation_id, **ctx.extra_tags) | claim_tags(won.claim)
+        tags = run_tags(phase, mode.value, trigger, claim.correlation_id, **ctx.extra_tags) | claim_tags(
+            claim
+        )
         tags |= {"nba/decision": decision.decision.value, "nba/quality": f"{decision.quality:.4f}"}
         if decision.decision.value == "PROCEED_DEGRADED":
             tags |= {
@@ -323,7 +345,7 @@ def _request(
         "launched",
         decision.decision.value,
         version,
-        won.claim,
+        claim,
         job,
         keys,
         day.isoformat(),

@@ -130,6 +130,13 @@ def _closing(
     )
 
 
+def _renewing(held: Claim | None, attempt: int, wall: datetime) -> Claim | None:
+    """A claim of this attempt still waiting for its run gets a fresh launch lease."""
+    if held is None or held.attempt != attempt or held.state != CLAIMED or held.run_id is not None:
+        return None
+    return replace(held, lease_until=wall + LAUNCH_LEASE, updated_at=wall)
+
+
 def _freeing(held: Claim | None, attempt: int | None, reason: str, wall: datetime) -> Claim | None:
     """Release an active claim: of this attempt, or (attempt None, an operator) whatever is active."""
     if held is None or not held.active or attempt not in (None, held.attempt):
@@ -185,6 +192,19 @@ def take(
     if held is not None and held.active:
         return Taken(False, held)
     return store.update_claim(mine.key, change)
+
+
+def request_again(store: CoordinationStore, claim: Claim, wall: datetime) -> Claim | None:
+    """A claim whose request never became a run — a sensor evaluated by the UI's Test Sensor (a dry
+    run: its requests are shown, never launched), or a launch the daemon lost — asked for again by
+    the same sensor: the same attempt, hence the same run key, which Dagster launches at most once.
+    Its launch lease starts afresh. None when the claim is no longer waiting for its run."""
+
+    def change(held: Claim | None) -> tuple[Claim | None, Claim | None]:
+        renewed = _renewing(held, claim.attempt, aware(wall, "wall"))
+        return renewed, renewed
+
+    return store.update_claim(claim.key, change)
 
 
 def bind(store: CoordinationStore, claim: Claim, run_id: str, wall: datetime) -> Claim:

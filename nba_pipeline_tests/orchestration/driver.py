@@ -51,6 +51,14 @@ class Driver:
         self.skips[name] = result.skip_reason.skip_message if result.skip_reason else ""
         return self._launch(result.run_requests or [])
 
+    def dry_run(self, name: str) -> list[dg.RunRequest]:
+        """The UI's Test Sensor: the sensor evaluated, its requests shown, nothing launched or kept."""
+        sensor = self.defs.resolve_sensor_def(name)
+        with dg.build_sensor_context(
+            instance=self.instance, cursor=self.cursors.get(name), resources=self.resources()
+        ) as context:
+            return list(sensor(context).run_requests or [])
+
     def schedule(self, name: str, at: datetime) -> list[dg.RunRequest] | str:
         schedule = self.defs.resolve_schedule_def(name)
         with dg.build_schedule_context(

@@ -111,6 +111,26 @@ def test_6_a_failed_launch_releases_the_claim_and_the_retry_fires(platform):
     assert (settled.attempt, settled.state, settled.run_id) == (2, "done", run.run_id)
 
 
+def test_a_sensor_tested_from_the_ui_delays_nothing_and_launches_once(platform):
+    """Test Sensor evaluates the sensor (its claims taken) and launches nothing: the next real tick
+    asks again for the same attempt — the same run key — instead of waiting out the launch lease."""
+    settings, driver = platform
+    publish(bus_of(settings), envelopes_for(NEXT, load_outside(settings, NEXT), NEXT_MORNING))
+    driver.tick("signal_intake_sensor")
+    shown = driver.dry_run("phase3_analytics_sensor")
+    assert jobs(shown) == ["phase3_analytics_job"] and shown[0].run_key.endswith("-a1")
+    [waiting] = [c for c in store_of(settings).claims(states=claims.ACTIVE) if c.target == "3"]
+    assert (waiting.state, waiting.attempt, waiting.run_id) == ("claimed", 1, None)
+
+    launched = driver.tick("phase3_analytics_sensor")  # the daemon's tick, the wall clock unmoved
+    assert [r.run_key for r in launched] == [shown[0].run_key]
+    [run] = driver.instance.get_runs(dg.RunsFilter(tags={"nba/claim": waiting.key, "nba/claim_attempt": "1"}))
+    assert driver.tick("phase3_analytics_sensor") == []  # its run exists: taken, nothing asked again
+    driver.tick("run_settlement_sensor")
+    settled = store_of(settings).get_claim(waiting.key)
+    assert (settled.attempt, settled.state, settled.run_id) == (1, "done", run.run_id)
+
+
 def test_7_export_never_runs_before_predictions(platform):
     settings, driver = platform
     publish(bus_of(settings), envelopes_for(NEXT, load_outside(settings, NEXT), NEXT_MORNING))
