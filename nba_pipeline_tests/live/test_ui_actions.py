@@ -1,13 +1,16 @@
-"""A run stopped from the UI, with the real thing: `nba-pipeline dev` (webserver and daemon) on a
-temporary instance, phase 1 in flight (`slow_source` on its date: every feed takes 5 s for it) when a
-person presses
-- Cancel on a command-line backfill's page (GraphQL `cancelPartitionBackfill`),
-- Terminate on the page of a command's run (GraphQL `terminateRun`), or
-- Terminate on the page of a run the daemon launched for a UI backfill.
+"""What a person does on the UI, with the real thing: `nba-pipeline dev` (webserver and daemon) on a
+temporary instance, through the GraphQL calls its buttons make.
 
+Stopping a run while its phase 1 is in flight (`slow_source` on its date: every feed takes 5 s):
+- Cancel on a command-line backfill's page (`cancelPartitionBackfill`),
+- Terminate on the page of a command's run (`terminateRun`), or
+- Terminate on the page of a run the daemon launched for a UI backfill.
 The run in flight stops at its next step and ends CANCELED (a phase asset's retry policy does not
 re-run the step instead), a command runs no further phase and says so (exit 3), the backfill record
-ends canceled, nothing is claimed or in flight, nothing is built past the stop."""
+ends canceled, nothing is claimed or in flight, nothing is built past the stop.
+
+Test Sensor on a cascade sensor (`sensorDryRun`): its claims are taken and nothing launches; the
+sensor's next real tick launches the same attempt, once."""
 
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ CANCEL = """mutation Cancel($id: String!) {
     ... on PythonError { message }
   }
 }"""
+TEST_DAY = date(2024, 3, 12)  # phase 3 requested by a Test Sensor
+SENSOR = "phase3_analytics_sensor"
 TERMINATE = """mutation Terminate($id: String!) {
   terminateRun(runId: $id) {
     __typename
@@ -146,3 +151,66 @@ def test_terminate_on_the_ui_stops_a_run_the_daemon_launched(ui):
     # Four feeds of 5 s: uninterrupted (the interrupted step retried), it would end SUCCESS.
     assert wait_for("the terminated run to end", ended, timeout=120, every=0.5) == "CANCELED"
     _nothing_built_or_held(ui, UI_DATE, UI_DATE)
+
+
+SENSOR_STATE = """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { __typename ... on Sensor {
+  jobOriginId sensorState { selectorId status typeSpecificData { ... on SensorData { lastCursor } } } } } }"""
+STOP_SENSOR = """mutation($origin: String, $selector: String) {
+  stopSensor(jobOriginId: $origin, jobSelectorId: $selector) { __typename } }"""
+START_SENSOR = """mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }"""
+DRY_RUN = """mutation($s: SensorSelector!, $cursor: String) { sensorDryRun(selectorData: $s, cursor: $cursor) {
+  __typename ... on DryRunInstigationTick { evaluationResult { runRequests { runKey } skipReason
+  error { message } } } ... on PythonError { message } } }"""
+
+
+def _selector(ui: Live, sensor: str) -> dict:
+    repos = ui.graphql(
+        "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
+    )["repositoriesOrError"]["nodes"]
+    [repo] = repos
+    return {
+        "repositoryName": repo["name"],
+        "repositoryLocationName": repo["location"]["name"],
+        "sensorName": sensor,
+    }
+
+
+def test_test_sensor_on_the_ui_takes_claims_and_the_next_tick_launches_that_attempt(ui):
+    selector = _selector(ui, SENSOR)
+    sensor = ui.graphql(SENSOR_STATE, {"s": selector})["sensorOrError"]
+    stopped = ui.graphql(
+        STOP_SENSOR, {"origin": sensor["jobOriginId"], "selector": sensor["sensorState"]["selectorId"]}
+    )["stopSensor"]
+    assert stopped["__typename"] == "StopSensorMutationResult", stopped
+    try:  # phase 2 lands while the sensor is stopped: nothing of phase 3 is asked for
+        done = ui.cli(
+            "backfill", "--start", TEST_DAY.isoformat(), "--end", TEST_DAY.isoformat(), "--through", "2"
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        cursor = ui.graphql(SENSOR_STATE, {"s": selector})["sensorOrError"]["sensorState"]["typeSpecificData"]
+        tested = ui.graphql(DRY_RUN, {"s": selector, "cursor": cursor["lastCursor"]})["sensorDryRun"]
+        assert tested["__typename"] == "DryRunInstigationTick", tested
+        shown = tested["evaluationResult"]
+        assert shown["error"] is None, shown
+        [request] = [r for r in shown["runRequests"] if f"-{TEST_DAY}-" in r["runKey"]]
+        assert request["runKey"].endswith("-a1")
+        [waiting] = [
+            c for c in ui.store().claims(states=claims.ACTIVE) if (c.target, c.game_date) == ("3", TEST_DAY)
+        ]
+        assert (waiting.state, waiting.attempt, waiting.run_id) == (claims.CLAIMED, 1, None)
+    finally:
+        started = ui.graphql(START_SENSOR, {"s": selector})["startSensor"]
+    assert started["__typename"] == "Sensor", started
+
+    def launched():
+        with ui.instance() as instance:
+            runs = instance.get_runs(dg.RunsFilter(tags={"nba/claim": waiting.key}))
+        return runs or None
+
+    # Within the two-minute launch lease the old code only answered "taken", then took attempt 2.
+    [run] = wait_for("the phase 3 run of the tested date", launched, timeout=110, every=1)
+    assert (run.tags["nba/claim_attempt"], run.tags["dagster/run_key"]) == ("1", request["runKey"])
+    ui.quiet(timeout=300)
+    with ui.instance() as instance:
+        assert builds(instance, range(3, 4))[(3, TEST_DAY)] == {run.run_id}
+    assert ui.store().get_claim(waiting.key).state == claims.DONE
