@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import signal
+import time
 from datetime import date
 
 import dagster as dg
@@ -88,12 +89,16 @@ def test_sigterm_inside_a_step_that_retries_stops_the_run_there(tmp_path):
     live = Live.at(tmp_path / "nba", NBA_PIPELINE_SCENARIO=f"slow_source@{slow}")  # each feed: 5 s
     proc = live.spawn("backfill", "--start", slow.isoformat(), "--end", slow.isoformat(), "--through", "2")
 
-    def phase1_started():
+    def inside_its_first_step():
         with live.instance() as instance:
-            runs = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
-        return runs[0] if runs else None
+            for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+                if instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_START).records:
+                    return run
+        return None
 
-    run = wait_for("the phase 1 run to start", phase1_started, timeout=300, every=0.2)
+    # Inside the step: a signal before it (resources starting) would stop the run at its first step.
+    run = wait_for("the phase 1 run's first step to start", inside_its_first_step, timeout=300, every=0.2)
+    time.sleep(0.5)  # of its 5 s
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=120) == 130
     with live.instance() as instance:
