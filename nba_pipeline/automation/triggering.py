@@ -314,17 +314,7 @@ def _request(
         if claim is None:  # its run appeared (or it was released) meanwhile
             return _taken(phase, day, version, ctx.store.get_claim(again.key) or again)
     else:
-        won = claims.take(
-            ctx.store,
-            target_of(phase),
-            day,
-            version,
-            ctx.claimant,
-            mode.value,
-            trigger,
-            correlation_id,
-            ctx.wall(),
-        )
+        won = _take(ctx, target_of(phase), day, version, mode.value, trigger, correlation_id, None)
         if not won.won:
             return _taken(phase, day, version, won.claim)
         claim = won.claim
@@ -358,17 +348,7 @@ def _request(
 def _request_model(ctx: TriggerContext, day: date, mode: Mode, trigger: str, correlation_id: str) -> Outcome:
     """Predictions for a date need the week's model first: train it (once per week) and come back."""
     week = week_of(day)
-    won = claims.take(
-        ctx.store,
-        MODEL_TARGET,
-        week,
-        "points_model",
-        ctx.claimant,
-        mode.value,
-        trigger,
-        correlation_id,
-        ctx.wall(),
-    )
+    won = _take(ctx, MODEL_TARGET, week, "points_model", mode.value, trigger, correlation_id, None)
     if not won.won:
         return Outcome(
             5,

@@ -47,9 +47,9 @@ class Terminated(Exception):
 
 
 def stop_requested(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str | None:
-    """Why the run is to stop, or None: terminated on its own page, or its backfill canceled."""
-    current = instance.get_run_by_id(run.run_id)
-    if current is not None and current.status == dg.DagsterRunStatus.CANCELING:
+    """Why the run (as stored now) is to stop, or None: terminated on its own page, or its backfill
+    canceled."""
+    if run.status == dg.DagsterRunStatus.CANCELING:
         return f"run {run.run_id} was terminated from Dagster"
     backfill_id = run.tags.get(BACKFILL_ID_TAG)
     backfill = instance.get_backfill(backfill_id) if backfill_id else None
@@ -87,11 +87,10 @@ def stop_at_the_next_step() -> None:
 
 
 class StopWatch:
-    """While a run executes, a thread polls for a stop request (`reason` says which, once seen)."""
+    """While a run executes, a thread polls for a stop request."""
 
     def __init__(self, instance: dg.DagsterInstance, run: dg.DagsterRun):
         self.instance, self.run = instance, run
-        self.reason: str | None = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name=f"stopwatch-{run.run_id[:8]}", daemon=True)
 
@@ -107,18 +106,17 @@ class StopWatch:
     def _watch(self) -> None:
         while not self._done.wait(POLL_S):
             try:
-                reason = _interrupted_here() or stop_requested(self.instance, self.run)
-                if reason is None:
-                    continue
                 current = self.instance.get_run_by_id(self.run.run_id)
                 if current is None or current.is_finished or self._done.is_set():
                     return
+                reason = _interrupted_here() or stop_requested(self.instance, current)
+                if reason is None:
+                    continue
                 if current.status != dg.DagsterRunStatus.CANCELING:
                     self.instance.report_run_canceling(current, message=reason)
             except Exception as exc:  # a storage hiccup: the run goes on, asked again next time
                 log.warning("could not read whether run %s is to stop: %s", self.run.run_id, exc)
                 continue
-            self.reason = reason
             stop_at_the_next_step()
             return
 

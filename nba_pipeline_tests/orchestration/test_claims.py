@@ -144,10 +144,18 @@ def test_a_started_run_whose_heartbeat_stopped_is_failed_and_listed_for_settleme
     assert store.get_claim(KEY).state == "released"
 
 
-def test_a_run_whose_process_on_this_host_is_gone_is_dead_at_once(store, instance):
+@pytest.mark.parametrize(
+    ("status", "ended"),
+    [
+        (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.FAILURE),
+        # terminated from the UI, then its command was killed before the run reached its next step
+        (dg.DagsterRunStatus.CANCELING, dg.DagsterRunStatus.CANCELED),
+    ],
+)
+def test_a_run_whose_process_on_this_host_is_gone_is_dead_at_once(store, instance, status, ended):
     child = subprocess.Popen(["sleep", "60"])
     holder = f"{child.pid}@{claims.holder_id().split('@', 1)[1]}"
-    killed = run(instance, dg.DagsterRunStatus.STARTED)
+    killed = run(instance, status)
     take(store, run_id=killed.run_id)
     store.beat(Beat(killed.run_id, holder, datetime.now(UTC)))
     assert claims.sweep(store, instance, datetime.now(UTC)).dead == []  # alive: left alone
@@ -157,26 +165,9 @@ def test_a_run_whose_process_on_this_host_is_gone_is_dead_at_once(store, instanc
     report = claims.sweep(store, instance, datetime.now(UTC))
 
     assert report.dead == [f"run {killed.run_id} (phase 4): its process {holder} is gone"]
-    assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
-
-
-def test_a_canceling_run_whose_process_is_gone_is_canceled_and_listed_for_settlement(store, instance):
-    """Terminated from the UI, then its command was killed before the run reached its next step."""
-    child = subprocess.Popen(["sleep", "60"])
-    holder = f"{child.pid}@{claims.holder_id().split('@', 1)[1]}"
-    stopping = run(instance, dg.DagsterRunStatus.CANCELING)
-    take(store, run_id=stopping.run_id)
-    store.beat(Beat(stopping.run_id, holder, datetime.now(UTC)))
-    assert claims.sweep(store, instance, datetime.now(UTC)).dead == []  # still stopping: left alone
-
-    child.kill()
-    child.wait()
-    report = claims.sweep(store, instance, datetime.now(UTC))
-
-    assert report.dead == [f"run {stopping.run_id} (phase 4): its process {holder} is gone"]
-    assert report.to_settle == [stopping.run_id]
-    assert instance.get_run_by_id(stopping.run_id).status == dg.DagsterRunStatus.CANCELED
-    close_claims(instance.get_run_by_id(stopping.run_id), store, datetime.now(UTC))
+    assert report.to_settle == [killed.run_id]
+    assert instance.get_run_by_id(killed.run_id).status == ended
+    close_claims(instance.get_run_by_id(killed.run_id), store, datetime.now(UTC))
     assert store.get_claim(KEY).state == "released"
 
 
